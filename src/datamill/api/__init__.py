@@ -1,0 +1,1 @@
+"""HTTP routers only: parse, authorise (through ``deps``), call a service, shape the reply."""

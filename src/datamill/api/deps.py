@@ -1,0 +1,130 @@
+"""Dependencies shared by every route: the database session, who is calling, and access checks.
+
+Authentication happens in exactly one place, :func:`optional_user`: an ``Authorization: Bearer``
+API token, or the session cookie — and then, for writes, the CSRF header must match the session.
+Dataset access goes through :func:`dataset_for_read` / :func:`dataset_for_write`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from datamill.auth import permissions
+from datamill.auth.sessions import find_session, find_token
+from datamill.context import AppContext
+from datamill.datasets import catalog
+from datamill.db.models import Dataset, User, utcnow
+from datamill.problems import Forbidden, NotFound, Unauthorized
+
+SESSION_COOKIE = "datamill_session"
+CSRF_COOKIE = "datamill_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def get_ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+ContextDep = Annotated[AppContext, Depends(get_ctx)]
+
+
+def get_db(ctx: ContextDep) -> Iterator[Session]:
+    with ctx.sessions() as db:
+        yield db
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
+    return value.strip()
+
+
+def _user_from_token(db: Session, ctx: AppContext, token: str) -> User:
+    row = find_token(db, ctx.secret_key, token)
+    if row is None:
+        raise Unauthorized("The API token is not valid (unknown or revoked).")
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH_INTERVAL:
+        row.last_used_at = now
+        db.commit()
+    user = db.get(User, row.user_id)
+    assert user is not None
+    return user
+
+
+def _user_from_cookie(request: Request, db: Session, ctx: AppContext, token: str) -> User | None:
+    session = find_session(db, ctx.secret_key, token)
+    if session is None:
+        return None
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER)
+        if sent != session.csrf_token:
+            raise Forbidden(
+                f"Cookie-authenticated writes need the {CSRF_HEADER} header "
+                "from the sign-in reply (it is missing or wrong)."
+            )
+    return db.get(User, session.user_id)
+
+
+def optional_user(request: Request, db: SessionDep, ctx: ContextDep) -> User | None:
+    token = _bearer(request)
+    if token is not None:
+        user: User | None = _user_from_token(db, ctx, token)
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        user = _user_from_cookie(request, db, ctx, cookie) if cookie else None
+    if user is not None and user.disabled:
+        raise Unauthorized("This account is disabled.")
+    return user
+
+
+def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    if user is None:
+        raise Unauthorized("Sign in, or send an API token as 'Authorization: Bearer <token>'.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def admin_user(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise Forbidden("Only administrators may do this.")
+    return user
+
+
+AdminUser = Annotated[User, Depends(admin_user)]
+
+
+def dataset_for_read(dataset_id: str, user: CurrentUser, db: SessionDep) -> Dataset:
+    """The dataset, if the caller may read it; otherwise 404, so its existence does not leak."""
+    dataset = catalog.get_dataset(db, dataset_id)
+    if dataset is None or not permissions.can_read(user, dataset):
+        raise NotFound(f"There is no dataset {dataset_id!r} that you can see.")
+    return dataset
+
+
+def dataset_for_write(dataset_id: str, user: CurrentUser, db: SessionDep) -> Dataset:
+    dataset = dataset_for_read(dataset_id, user, db)
+    if not permissions.can_write(user, dataset):
+        raise Forbidden("This dataset is shared with you read-only; only its owner can change it.")
+    return dataset
+
+
+DatasetForRead = Annotated[Dataset, Depends(dataset_for_read)]
+DatasetForWrite = Annotated[Dataset, Depends(dataset_for_write)]

@@ -1,0 +1,169 @@
+"""Streaming ``multipart/form-data`` uploads straight to a temporary file.
+
+FastAPI's ``UploadFile`` would parse the whole request before the route runs and knows nothing of
+our size limit; here the body is parsed as it arrives, the file part goes to disk chunk by chunk,
+and the request is cut off the moment it passes the limit, leaving nothing behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from datamill.problems import Invalid, PayloadTooLarge, field_error
+from datamill.storage.files import remove_quietly, temp_path
+
+MAX_FIELD_BYTES = 64 * 1024
+FILE_FIELD = "file"
+
+
+@dataclass
+class Upload:
+    """The parsed form: the file on disk, its client-side name, and the small text fields."""
+
+    path: Path
+    filename: str
+    size: int
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def discard(self) -> None:
+        remove_quietly(self.path)
+
+
+@dataclass
+class _Part:
+    name: str = ""
+    filename: str | None = None
+    chunks: list[bytes] = field(default_factory=list)
+    size: int = 0
+
+
+class _Receiver:
+    """Callbacks for python-multipart: route each part's bytes to the file or a small buffer."""
+
+    def __init__(self, target: Path, max_bytes: int) -> None:
+        self.target = target
+        self.max_bytes = max_bytes
+        self.handle = target.open("wb")
+        self.part = _Part()
+        self.headers: dict[str, bytes] = {}
+        self.header_field = b""
+        self.fields: dict[str, str] = {}
+        self.filename: str | None = None
+        self.file_size = 0
+
+    def callbacks(self) -> Any:
+        return {
+            "on_part_begin": self.on_part_begin,
+            "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value,
+            "on_headers_finished": self.on_headers_finished,
+            "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+        }
+
+    def on_part_begin(self) -> None:
+        self.part = _Part()
+        self.headers = {}
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.header_field = data[start:end].lower()
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.headers[self.header_field.decode("latin-1")] = data[start:end]
+
+    def on_headers_finished(self) -> None:
+        _, options = parse_options_header(self.headers.get("content-disposition", b""))
+        self.part.name = options.get(b"name", b"").decode("utf-8", "replace")
+        raw_filename = options.get(b"filename")
+        if raw_filename is not None:
+            self.part.filename = raw_filename.decode("utf-8", "replace")
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        chunk = data[start:end]
+        self.part.size += len(chunk)
+        if self.part.name == FILE_FIELD and self.part.filename is not None:
+            if self.part.size > self.max_bytes:
+                raise _TooLarge
+            self.handle.write(chunk)
+        elif self.part.size > MAX_FIELD_BYTES:
+            raise Invalid(f"The form field {self.part.name!r} is longer than 64 KB.")
+        else:
+            self.part.chunks.append(chunk)
+
+    def on_part_end(self) -> None:
+        if self.part.name == FILE_FIELD and self.part.filename is not None:
+            if self.filename is not None:
+                raise Invalid("Send one file per upload.")
+            self.filename = self.part.filename
+            self.file_size = self.part.size
+        elif self.part.name:
+            self.fields[self.part.name] = b"".join(self.part.chunks).decode("utf-8", "replace")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _boundary(request: Request) -> bytes:
+    content_type, options = parse_options_header(request.headers.get("content-type", ""))
+    if content_type != b"multipart/form-data" or b"boundary" not in options:
+        raise Invalid(
+            "Send the file as multipart/form-data with a part named 'file'.",
+            errors=[field_error(["body", FILE_FIELD], "multipart/form-data expected")],
+        )
+    return options[b"boundary"]
+
+
+def _too_large(max_bytes: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The file is larger than the upload limit of {_human(max_bytes)}.",
+    )
+
+
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"
+
+
+async def receive_upload(request: Request, tmp_dir: Path, max_bytes: int) -> Upload:
+    """Parse the request body into an :class:`Upload`; on any error the temp file is removed."""
+    boundary = _boundary(request)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes + MAX_FIELD_BYTES * 4:
+        raise _too_large(max_bytes)
+    target = temp_path(tmp_dir, ".upload")
+    receiver = _Receiver(target, max_bytes)
+    parser = MultipartParser(boundary, receiver.callbacks())
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+        receiver.handle.close()
+        if receiver.filename is None:
+            raise Invalid(
+                "The upload has no file: send it in a form part named 'file'.",
+                errors=[field_error(["body", FILE_FIELD], "field required")],
+            )
+    except _TooLarge:
+        receiver.handle.close()
+        remove_quietly(target)
+        raise _too_large(max_bytes) from None
+    except MultipartParseError as error:
+        receiver.handle.close()
+        remove_quietly(target)
+        raise Invalid(f"The multipart body is malformed: {error}.") from None
+    except BaseException:
+        receiver.handle.close()
+        remove_quietly(target)
+        raise
+    return Upload(target, receiver.filename, receiver.file_size, receiver.fields)

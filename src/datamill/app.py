@@ -1,0 +1,97 @@
+"""The FastAPI application factory: ``uvicorn --factory datamill.app:create_app``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from datamill import __version__
+from datamill.api import auth, datasets, health, tokens
+from datamill.config import Settings
+from datamill.context import AppContext
+from datamill.datasets.sweep import sweep_orphans
+from datamill.db.migrate import upgrade
+from datamill.problems import PROBLEM_JSON, Problem
+
+log = logging.getLogger("datamill")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = AppContext.open(settings)
+        upgrade(settings, ctx.db_engine)
+        with ctx.sessions() as db:
+            sweep_orphans(db, settings)
+        app.state.ctx = ctx
+        try:
+            yield
+        finally:
+            ctx.close()
+
+    app = FastAPI(
+        title="Datamill",
+        version=__version__,
+        description="A self-hosted web lab for data. Every error is `application/problem+json`.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    for router in (health.router, auth.router, tokens.router, datasets.router):
+        app.include_router(router, prefix="/api/v1")
+    _install_error_handlers(app)
+    return app
+
+
+def _problem_response(problem: Problem) -> JSONResponse:
+    return JSONResponse(
+        problem.body(), status_code=problem.status, headers=problem.headers, media_type=PROBLEM_JSON
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def on_problem(_request: Request, exc: Problem) -> JSONResponse:
+        return _problem_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        fields = ", ".join(".".join(str(part) for part in e["loc"]) for e in errors)
+        problem = Problem(f"Some fields are invalid: {fields}.", errors=errors, status=422)
+        problem.title, problem.slug = "Invalid input", "invalid"
+        return _problem_response(problem)
+
+    @app.exception_handler(HTTPException)
+    async def on_http(_request: Request, exc: HTTPException) -> JSONResponse:
+        problem = Problem(str(exc.detail), status=exc.status_code, title=_title(exc.status_code))
+        problem.headers = dict(exc.headers or {})
+        return _problem_response(problem)
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        problem = Problem(
+            "Something went wrong on the server; the error has been logged.",
+            status=500,
+            title="Internal server error",
+        )
+        return _problem_response(problem)
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,76 @@
+"""Browser sign-in sessions and API tokens: creation, lookup and revocation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from datamill.auth.bearer import TOKEN_PREFIX, new_token, token_hash
+from datamill.db.models import ApiToken, User, utcnow
+from datamill.db.models import Session as SignIn
+from datamill.problems import Invalid, NotFound, field_error
+
+
+def start_session(db: Session, secret_key: str, user: User, days: int) -> tuple[str, SignIn]:
+    """A new session for ``user``; returns the cookie value (shown once) and the stored row."""
+    token = new_token()
+    row = SignIn(
+        token_hash=token_hash(secret_key, token),
+        user_id=user.id,
+        csrf_token=new_token(),
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    db.add(row)
+    db.flush()
+    return token, row
+
+
+def find_session(db: Session, secret_key: str, token: str) -> SignIn | None:
+    row = db.get(SignIn, token_hash(secret_key, token))
+    if row is None or row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def end_session(db: Session, secret_key: str, token: str) -> None:
+    db.execute(delete(SignIn).where(SignIn.token_hash == token_hash(secret_key, token)))
+
+
+def create_token(db: Session, secret_key: str, user: User, name: str) -> tuple[str, ApiToken]:
+    """A new API token for ``user``; the plain token is returned here and never again."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise Invalid(
+            "A token needs a name of 1 to 100 characters.",
+            errors=[field_error(["body", "name"], "1 to 100 characters")],
+        )
+    token = new_token(TOKEN_PREFIX)
+    row = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=token_hash(secret_key, token),
+        prefix=token[: len(TOKEN_PREFIX) + 4],
+    )
+    db.add(row)
+    db.flush()
+    return token, row
+
+
+def find_token(db: Session, secret_key: str, token: str) -> ApiToken | None:
+    return db.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(secret_key, token)))
+
+
+def list_tokens(db: Session, user: User) -> Sequence[ApiToken]:
+    query = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
+    return db.scalars(query).all()
+
+
+def revoke_token(db: Session, user: User, token_id: str) -> None:
+    row = db.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound(f"You have no API token with id {token_id!r}.")
+    db.delete(row)
+    db.flush()

@@ -1,0 +1,59 @@
+"""User accounts: repository functions over an open session (they flush, the caller commits)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from datamill.auth.passwords import hash_password
+from datamill.db.models import User
+from datamill.problems import Conflict, Invalid, NotFound, field_error
+
+Role = Literal["admin", "member"]
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
+
+
+def check_username(username: str) -> str:
+    if not _USERNAME.match(username):
+        raise Invalid(
+            "A username is 2 to 64 characters: lowercase letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit.",
+            errors=[field_error(["body", "username"], "invalid username")],
+        )
+    return username
+
+
+def create_user(db: Session, username: str, password: str, role: Role = "member") -> User:
+    check_username(username)
+    if get_by_username(db, username) is not None:
+        raise Conflict(f"A user named {username!r} already exists.")
+    user = User(username=username, password_hash=hash_password(password), role=role)
+    db.add(user)
+    db.flush()
+    return user
+
+
+def get_by_username(db: Session, username: str) -> User | None:
+    return db.scalar(select(User).where(User.username == username))
+
+
+def require_by_username(db: Session, username: str) -> User:
+    user = get_by_username(db, username)
+    if user is None:
+        raise NotFound(f"There is no user named {username!r}.")
+    return user
+
+
+def list_users(db: Session, offset: int = 0, limit: int = 100) -> tuple[Sequence[User], int]:
+    total = db.scalar(select(func.count()).select_from(User)) or 0
+    users = db.scalars(select(User).order_by(User.username).offset(offset).limit(limit)).all()
+    return users, total
+
+
+def set_password(db: Session, user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    db.flush()

@@ -1,0 +1,157 @@
+"""Settings, read from ``DATAMILL_*`` environment variables.
+
+Every field carries a description because the settings table in ``docs/settings.md`` is generated
+from this class (``python -m datamill.config``) and a test fails when the two drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+
+
+class Settings(BaseSettings):
+    """The whole configuration of one Datamill process."""
+
+    model_config = SettingsConfigDict(env_prefix="DATAMILL_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("./data"),
+        description="Directory holding the SQLite database, revision files and the secret key.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the database. Default: an SQLite file `datamill.db` in the data "
+            "directory (WAL mode). For PostgreSQL: `postgresql+psycopg://user@host/db`."
+        ),
+    )
+    host: str = Field(default="127.0.0.1", description="Address `datamill serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `datamill serve` listens on.")
+    secret_key: str | None = Field(
+        default=None,
+        min_length=32,
+        description=(
+            "Key for hashing session and API tokens. When unset, one is generated on first start "
+            "and kept in `<data_dir>/secret_key` (mode 0600)."
+        ),
+    )
+    max_upload_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=1,
+        description="Largest accepted upload, in bytes (default 2 GiB).",
+    )
+    session_days: int = Field(
+        default=14, ge=1, description="Lifetime of a sign-in session, in days."
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="Mark cookies `Secure` (set this when Datamill is served over HTTPS).",
+    )
+    login_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins allowed per user and address before further tries get 429.",
+    )
+    login_window_seconds: int = Field(
+        default=900,
+        ge=1,
+        description="Window over which failed sign-ins are counted, in seconds.",
+    )
+    view_cache_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=0,
+        description=(
+            "Disk budget for materialised sorted/filtered grid views; least recently used views "
+            "are evicted beyond it."
+        ),
+    )
+    duckdb_memory_limit: str = Field(
+        default="1GB",
+        description="Memory limit of the embedded DuckDB engine; larger sorts spill to disk.",
+    )
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="`production` refuses insecure settings (cookies without `Secure`).",
+    )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    def model_post_init(self, context: object, /) -> None:
+        if self.environment == "production" and not self.cookie_secure:
+            raise ValueError(
+                "DATAMILL_COOKIE_SECURE must be true when DATAMILL_ENVIRONMENT=production"
+            )
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to an SQLite file inside the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'datamill.db'}"
+
+    @property
+    def revisions_dir(self) -> Path:
+        return self.data_dir / "revisions"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.data_dir / "tmp"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    def ensure_dirs(self) -> None:
+        """Create the data directory tree; a no-op when it exists."""
+        for path in (self.data_dir, self.revisions_dir, self.tmp_dir, self.cache_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+    def resolved_secret_key(self) -> str:
+        """The secret key: the configured one, else the one kept in the data directory.
+
+        Generated once and stored with mode 0600 so that restarts keep sessions and tokens valid.
+        """
+        if self.secret_key:
+            return self.secret_key
+        self.ensure_dirs()
+        path = self.data_dir / SECRET_KEY_FILE
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+def settings_table() -> str:
+    """The settings documentation as a Markdown table."""
+    lines = [
+        "# Settings",
+        "",
+        "Every setting is an environment variable. This file is generated by "
+        "`make docs-settings` from `src/datamill/config.py`.",
+        "",
+        "| Variable | Default | Description |",
+        "| --- | --- | --- |",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "(none)" if default is None else f"`{default}`"
+        lines.append(f"| `DATAMILL_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(settings_table())

@@ -1,0 +1,48 @@
+"""Everything one running app holds: settings, database, DuckDB engine, caches, limiter.
+
+Built by the app's lifespan (never at import) and reached by routes through ``api.deps``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine as DbEngine
+from sqlalchemy.orm import Session, sessionmaker
+
+from datamill.auth.ratelimit import LoginLimiter
+from datamill.config import Settings
+from datamill.datasets.engine import Engine
+from datamill.datasets.query import RowsReader
+from datamill.db.engine import make_engine, make_session_factory
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db_engine: DbEngine
+    sessions: sessionmaker[Session]
+    secret_key: str
+    limiter: LoginLimiter
+    duck: Engine
+    rows: RowsReader
+
+    @classmethod
+    def open(cls, settings: Settings) -> AppContext:
+        settings.ensure_dirs()
+        db_engine = make_engine(settings)
+        duck = Engine(settings.duckdb_memory_limit, settings.tmp_dir / "duckdb")
+        return cls(
+            settings=settings,
+            db_engine=db_engine,
+            sessions=make_session_factory(db_engine),
+            secret_key=settings.resolved_secret_key(),
+            limiter=LoginLimiter(settings.login_attempts, settings.login_window_seconds),
+            duck=duck,
+            rows=RowsReader(duck, settings.cache_dir / "views", settings.view_cache_bytes),
+        )
+
+    def close(self) -> None:
+        self.rows.close()
+        self.duck.close()
+        self.db_engine.dispose()

@@ -1,0 +1,1 @@
+"""Datasets: ingest, revisions, grid queries (page/sort/filter), profiles and export."""

@@ -1,0 +1,1 @@
+"""The database: ORM models, engine and session factory, and Alembic migrations."""

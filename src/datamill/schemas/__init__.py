@@ -1,0 +1,1 @@
+"""Pydantic shapes of the API, one family per entity (``XCreate``, ``XUpdate``, ``XPublic``)."""

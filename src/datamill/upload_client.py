@@ -1,0 +1,83 @@
+"""Uploading a file to a running server over HTTP, streamed, with a progress bar.
+
+Used by ``datamill dataset upload``; the multipart body is generated chunk by chunk so that a
+file of any size is never held in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+CHUNK = 1024 * 1024
+
+
+class UploadFailed(Exception):
+    """The server refused the upload or could not be reached; the message says why."""
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\r", " ").replace("\n", " ")
+
+
+def _parts(boundary: str, file: Path, name: str | None) -> tuple[bytes, bytes]:
+    head = b""
+    if name:
+        head += (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\n{name}\r\n'
+        ).encode()
+    head += (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="{_quote(file.name)}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+    ).encode()
+    return head, f"\r\n--{boundary}--\r\n".encode()
+
+
+def _body(head: bytes, file: Path, tail: bytes, progress: Progress, task: Any) -> Iterator[bytes]:
+    yield head
+    with file.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            progress.update(task, advance=len(chunk))
+            yield chunk
+    yield tail
+
+
+def _problem(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+        return str(body.get("detail") or body.get("title"))
+    except (json.JSONDecodeError, AttributeError):
+        return f"the server answered {response.status_code} {response.reason_phrase}"
+
+
+def upload_file(url: str, token: str, file: Path, name: str | None) -> dict[str, Any]:
+    boundary = uuid.uuid4().hex
+    head, tail = _parts(boundary, file, name)
+    size = file.stat().st_size
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Content-Length": str(len(head) + size + len(tail)),
+    }
+    columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress("[progress.description]{task.description}", *columns, transient=True) as progress:
+        task = progress.add_task(f"uploading {file.name}", total=size)
+        try:
+            response = httpx.post(
+                url.rstrip("/") + "/api/v1/datasets",
+                content=_body(head, file, tail, progress, task),
+                headers=headers,
+                timeout=httpx.Timeout(30.0, read=None),
+            )
+        except httpx.HTTPError as error:
+            raise UploadFailed(f"cannot reach {url}: {error}") from None
+    if response.status_code != 201:
+        raise UploadFailed(_problem(response))
+    result: dict[str, Any] = response.json()
+    return result

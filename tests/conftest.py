@@ -1,0 +1,3 @@
+"""Fixtures live in ``tests/fixtures/``, one module per concern."""
+
+pytest_plugins = ["tests.fixtures.db", "tests.fixtures.users", "tests.fixtures.datasets"]

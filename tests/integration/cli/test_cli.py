@@ -1,0 +1,125 @@
+"""The command line as a newcomer uses it."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from datamill.cli import main
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"DATAMILL_DATA_DIR": str(tmp_path / "data")}
+
+
+def run(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), input=stdin, env=env)
+    return result.exit_code, result.output
+
+
+def test_user_create_reads_the_password_from_stdin_and_lists_users(env: dict[str, str]) -> None:
+    code, out = run(
+        env, "user", "create", "carol", "--admin", "--password-stdin", stdin="pw-12345678\n"
+    )
+    assert code == 0, out
+    code, out = run(env, "user", "list")
+    assert "carol" in out
+    assert "admin" in out
+
+
+def test_user_create_refuses_a_short_password_in_one_line(env: dict[str, str]) -> None:
+    code, out = run(env, "user", "create", "dave", "--password-stdin", stdin="short\n")
+    assert code == 1
+    assert out.strip() == "error: The password is too short: at least 8 characters."
+
+
+def test_user_create_refuses_a_duplicate(env: dict[str, str]) -> None:
+    run(env, "user", "create", "erin", "--password-stdin", stdin="pw-12345678\n")
+    code, out = run(env, "user", "create", "erin", "--password-stdin", stdin="pw-12345678\n")
+    assert code == 1
+    assert "already exists" in out
+
+
+def test_set_password_for_an_unknown_user_is_one_line(env: dict[str, str]) -> None:
+    code, out = run(env, "user", "set-password", "ghost", "--password-stdin", stdin="pw-12345678\n")
+    assert code == 1
+    assert out.strip() == "error: There is no user named 'ghost'."
+
+
+def test_demo_creates_the_account_and_datasets_once(env: dict[str, str]) -> None:
+    code, out = run(env, "demo")
+    assert code == 0, out
+    assert "password" in out
+    assert out.count("demo dataset created") == 3
+    code, out = run(env, "demo")
+    assert "already exists" in out
+    assert "demo dataset created" not in out
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(env: dict[str, str]) -> Iterator[str]:
+    """``datamill serve`` on a free port, stopped with terminate then kill."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "datamill", "serve", "--port", str(port)],
+        env={**env, "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{url}/api/v1/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("server did not start")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            output, _ = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+        sys.stdout.write(output.decode(errors="replace"))
+
+
+def test_dataset_upload_sends_the_file_to_the_server(
+    env: dict[str, str], server: str, tmp_path: Path
+) -> None:
+    run(env, "user", "create", "frank", "--password-stdin", stdin="pw-12345678\n")
+    code, token = run(env, "token", "create", "frank")
+    assert code == 0
+    data = tmp_path / "prices.csv"
+    data.write_text("item,price\npen,1.5\nink,3\n")
+    code, out = run(env, "dataset", "upload", str(data), "--url", server, "--token", token.strip())
+    assert code == 0, out
+    assert "uploaded 'prices': 2 rows, 2 columns" in out
+
+
+def test_dataset_upload_with_a_bad_token_says_so_in_one_line(
+    env: dict[str, str], server: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "a.csv"
+    data.write_text("a\n1\n")
+    code, out = run(env, "dataset", "upload", str(data), "--url", server, "--token", "dm_bad")
+    assert code == 1
+    assert out.strip() == "error: The API token is not valid (unknown or revoked)."
