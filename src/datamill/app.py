@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 
 from datamill import __version__
 from datamill.api import auth, datasets, health, tokens
+from datamill.api.docs import install_docs
 from datamill.config import Settings
 from datamill.context import AppContext
 from datamill.datasets.sweep import sweep_orphans
@@ -41,13 +42,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Datamill",
         version=__version__,
         description="A self-hosted web lab for data. Every error is `application/problem+json`.",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
     )
     for router in (health.router, auth.router, tokens.router, datasets.router):
         app.include_router(router, prefix="/api/v1")
+    install_docs(app, "/api/openapi.json")
     _install_error_handlers(app)
     return app
 
