@@ -18,7 +18,7 @@ from datamill.schemas.users import LoginReply, LoginRequest, UserPublic
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/login", operation_id="login")
+@router.post("/login", operation_id="login", summary="Sign in")
 def login(
     body: LoginRequest, request: Request, response: Response, db: SessionDep, ctx: ContextDep
 ) -> LoginReply:
@@ -35,7 +35,7 @@ def login(
     return LoginReply(user=UserPublic.model_validate(user), csrf_token=csrf)
 
 
-@router.post("/logout", status_code=204, operation_id="logout")
+@router.post("/logout", status_code=204, operation_id="logout", summary="Sign out")
 def logout(
     request: Request, response: Response, user: CurrentUser, db: SessionDep, ctx: ContextDep
 ) -> None:
@@ -48,6 +48,6 @@ def logout(
     response.delete_cookie(CSRF_COOKIE)
 
 
-@router.get("/me", operation_id="me")
+@router.get("/me", operation_id="me", summary="The signed-in user")
 def me(user: CurrentUser) -> UserPublic:
     return UserPublic.model_validate(user)

@@ -17,6 +17,7 @@ from datamill.api.deps import (
     DatasetForWrite,
     SessionDep,
 )
+from datamill.api.params import FilterParam, Limit, Offset, RowLimit, SearchParam, SortParam
 from datamill.api.uploads import receive_upload
 from datamill.context import AppContext
 from datamill.datasets import catalog, revisions
@@ -25,30 +26,10 @@ from datamill.datasets.ingest import IngestOptions
 from datamill.datasets.view import parse_view
 from datamill.db.models import Dataset, Revision
 from datamill.problems import Invalid, field_error
-from datamill.schemas.common import MAX_LIMIT, ListReply
+from datamill.schemas.common import ListReply
 from datamill.schemas.datasets import DatasetPublic, DatasetUpdate, RevisionPublic, RowsPage
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
-
-Offset = Annotated[int, Query(ge=0, description="Index of the first item.")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
-RowLimit = Annotated[int, Query(ge=1, le=1000, description="Rows per page.")]
-SortParam = Annotated[
-    str | None,
-    Query(description='JSON list: `[{"column": "price", "desc": true}, {"column": "id"}]`.'),
-]
-FilterParam = Annotated[
-    str | None,
-    Query(
-        description=(
-            "JSON list combined with AND: "
-            '`[{"column": "city", "op": "eq", "value": "Oslo"}]`.'
-        )
-    ),
-]
-SearchParam = Annotated[
-    str | None, Query(max_length=1000, description="Case-insensitive text in any text column.")
-]
 
 UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
@@ -104,7 +85,13 @@ def _options(fields: dict[str, str]) -> IngestOptions:
     )
 
 
-@router.post("", status_code=201, operation_id="create_dataset", openapi_extra=UPLOAD_BODY)
+@router.post(
+    "",
+    status_code=201,
+    operation_id="create_dataset",
+    summary="Upload a dataset",
+    openapi_extra=UPLOAD_BODY,
+)
 async def create(request: Request, user: CurrentUser, ctx: ContextDep) -> DatasetPublic:
     """Upload a CSV/TSV, Excel (.xlsx), JSON (records or lines) or Parquet file."""
     settings = ctx.settings
@@ -125,7 +112,7 @@ async def create(request: Request, user: CurrentUser, ctx: ContextDep) -> Datase
         upload.discard()
 
 
-@router.get("", operation_id="list_datasets")
+@router.get("", operation_id="list_datasets", summary="List datasets")
 def list_(
     user: CurrentUser,
     db: SessionDep,
@@ -138,12 +125,12 @@ def list_(
     return ListReply(data=[_public(db, d) for d in items], count=total)
 
 
-@router.get("/{dataset_id}", operation_id="get_dataset")
+@router.get("/{dataset_id}", operation_id="get_dataset", summary="Get a dataset")
 def get(dataset: DatasetForRead, db: SessionDep) -> DatasetPublic:
     return _public(db, dataset)
 
 
-@router.patch("/{dataset_id}", operation_id="update_dataset")
+@router.patch("/{dataset_id}", operation_id="update_dataset", summary="Change a dataset")
 def update(body: DatasetUpdate, dataset: DatasetForWrite, db: SessionDep) -> DatasetPublic:
     """Change the name, description, metadata or sharing; fields not sent stay as they are."""
     catalog.update_dataset(db, dataset, body)
@@ -151,7 +138,9 @@ def update(body: DatasetUpdate, dataset: DatasetForWrite, db: SessionDep) -> Dat
     return _public(db, dataset)
 
 
-@router.delete("/{dataset_id}", status_code=204, operation_id="delete_dataset")
+@router.delete(
+    "/{dataset_id}", status_code=204, operation_id="delete_dataset", summary="Delete a dataset"
+)
 def delete(dataset: DatasetForWrite, db: SessionDep, ctx: ContextDep) -> None:
     """Delete the dataset, every revision and their files."""
     dataset_id = dataset.id
@@ -160,7 +149,7 @@ def delete(dataset: DatasetForWrite, db: SessionDep, ctx: ContextDep) -> None:
     catalog.remove_dataset_files(ctx.settings, dataset_id)
 
 
-@router.get("/{dataset_id}/revisions", operation_id="list_revisions")
+@router.get("/{dataset_id}/revisions", operation_id="list_revisions", summary="List revisions")
 def list_revisions(
     dataset: DatasetForRead, db: SessionDep, offset: Offset = 0, limit: Limit = 50
 ) -> ListReply[RevisionPublic]:
@@ -169,7 +158,9 @@ def list_revisions(
     return ListReply(data=[RevisionPublic.model_validate(r) for r in items], count=total)
 
 
-@router.get("/{dataset_id}/revisions/{revision_id}", operation_id="get_revision")
+@router.get(
+    "/{dataset_id}/revisions/{revision_id}", operation_id="get_revision", summary="Get a revision"
+)
 def get_revision(revision_id: str, dataset: DatasetForRead, db: SessionDep) -> RevisionPublic:
     return RevisionPublic.model_validate(revisions.get_revision(db, dataset, revision_id))
 
@@ -191,7 +182,12 @@ def _rows(
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-@router.get("/{dataset_id}/rows", response_model=RowsPage, operation_id="get_rows")
+@router.get(
+    "/{dataset_id}/rows",
+    response_model=RowsPage,
+    operation_id="get_rows",
+    summary="Rows of the head revision",
+)
 def rows(
     dataset: DatasetForRead,
     db: SessionDep,
@@ -210,6 +206,7 @@ def rows(
     "/{dataset_id}/revisions/{revision_id}/rows",
     response_model=RowsPage,
     operation_id="get_revision_rows",
+    summary="Rows of a revision",
 )
 def revision_rows(
     revision_id: str,
@@ -227,14 +224,20 @@ def revision_rows(
     return _rows(ctx, revision, offset, limit, sort, filter, q)
 
 
-@router.get("/{dataset_id}/profile", operation_id="get_profile")
+@router.get(
+    "/{dataset_id}/profile", operation_id="get_profile", summary="Profile of the head revision"
+)
 def profile(dataset: DatasetForRead, db: SessionDep, ctx: ContextDep) -> dict[str, Any]:
     """Per-column statistics of the head revision (computed once per revision, then kept)."""
     revision = revisions.head_revision(db, dataset)
     return revisions.profile_of(db, ctx.settings, ctx.duck, revision)
 
 
-@router.get("/{dataset_id}/revisions/{revision_id}/profile", operation_id="get_revision_profile")
+@router.get(
+    "/{dataset_id}/revisions/{revision_id}/profile",
+    operation_id="get_revision_profile",
+    summary="Profile of a revision",
+)
 def revision_profile(
     revision_id: str, dataset: DatasetForRead, db: SessionDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -245,6 +248,7 @@ def revision_profile(
 @router.get(
     "/{dataset_id}/export",
     operation_id="export_dataset",
+    summary="Export (download)",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}, "application/octet-stream": {}}}},
 )

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from datamill.auth import permissions
@@ -81,7 +82,19 @@ def _user_from_cookie(request: Request, db: Session, ctx: AppContext, token: str
     return db.get(User, session.user_id)
 
 
-def optional_user(request: Request, db: SessionDep, ctx: ContextDep) -> User | None:
+# Declared so that the OpenAPI document (and its "Authorize" button) knows about tokens; the
+# header itself is parsed by ``_bearer`` so that a malformed one is an error, not anonymous.
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="An API token: create one with POST /api/v1/tokens."
+)
+
+
+def optional_user(
+    request: Request,
+    db: SessionDep,
+    ctx: ContextDep,
+    _documented: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)] = None,
+) -> User | None:
     token = _bearer(request)
     if token is not None:
         user: User | None = _user_from_token(db, ctx, token)

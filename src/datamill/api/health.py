@@ -13,7 +13,12 @@ from datamill.schemas.health import Health
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", operation_id="health", responses={503: {"model": Health}})
+@router.get(
+    "/health",
+    operation_id="health",
+    summary="Health of the database and storage",
+    responses={503: {"model": Health}},
+)
 def health(ctx: ContextDep) -> JSONResponse:
     """200 when the database answers and the data directory is writable, else 503."""
     report = Health(

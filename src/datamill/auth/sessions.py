@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from datamill.auth.bearer import TOKEN_PREFIX, new_token, token_hash
@@ -63,9 +63,13 @@ def find_token(db: Session, secret_key: str, token: str) -> ApiToken | None:
     return db.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(secret_key, token)))
 
 
-def list_tokens(db: Session, user: User) -> Sequence[ApiToken]:
-    query = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
-    return db.scalars(query).all()
+def list_tokens(
+    db: Session, user: User, offset: int = 0, limit: int = 100
+) -> tuple[Sequence[ApiToken], int]:
+    mine = ApiToken.user_id == user.id
+    total = db.scalar(select(func.count()).select_from(ApiToken).where(mine)) or 0
+    query = select(ApiToken).where(mine).order_by(ApiToken.created_at, ApiToken.id)
+    return db.scalars(query.offset(offset).limit(limit)).all(), total
 
 
 def revoke_token(db: Session, user: User, token_id: str) -> None:

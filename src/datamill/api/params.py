@@ -1,0 +1,28 @@
+"""Query parameters shared by routes: pagination and the grid view (sort, filter, search)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from datamill.schemas.common import MAX_LIMIT
+
+Offset = Annotated[int, Query(ge=0, description="Index of the first item.")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (at most 500).")]
+RowLimit = Annotated[int, Query(ge=1, le=1000, description="Rows per page.")]
+SortParam = Annotated[
+    str | None,
+    Query(description='JSON list: `[{"column": "price", "desc": true}, {"column": "id"}]`.'),
+]
+FilterParam = Annotated[
+    str | None,
+    Query(
+        description=(
+            'JSON list combined with AND: `[{"column": "city", "op": "eq", "value": "Oslo"}]`.'
+        )
+    ),
+]
+SearchParam = Annotated[
+    str | None, Query(max_length=1000, description="Case-insensitive text in any text column.")
+]
