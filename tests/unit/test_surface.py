@@ -19,10 +19,8 @@ def test_every_endpoint_is_in_the_api_overview(tmp_path: Path) -> None:
     for path, operations in spec["paths"].items():
         short = re.sub(r"\{[^}]+\}", "{x}", path.removeprefix("/api/v1"))
         for method in operations:
-            text = re.escape(f"{method.upper()} (/api/v1)?{short}").replace(
-                re.escape("{x}"), r"\{\w+\}"
-            )
-            pattern = text.replace(re.escape("(/api/v1)?"), "(/api/v1)?")
+            tail = re.escape(short).replace(re.escape("{x}"), r"\{\w+\}")
+            pattern = re.escape(method.upper()) + r" (/api/v1)?" + tail
             if not re.search(pattern, documented):
                 missing.append(f"{method.upper()} {path}")
     assert missing == []
