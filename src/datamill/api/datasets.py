@@ -268,7 +268,7 @@ def export_(
     columns = revisions.revision_columns(rev)
     view = parse_view(sort, filter, q, columns)
     path = revisions.revision_file(ctx.settings, rev)
-    result = export(ctx.duck, path, columns, view, format)
+    result = export(ctx.duck, path, columns, view, format, tmp_dir=ctx.settings.tmp_dir)
     filename = f"{_safe_filename(dataset.name)}.{result.extension}"
     return StreamingResponse(
         result.chunks,

@@ -15,7 +15,7 @@ import duckdb
 class Engine:
     def __init__(self, memory_limit: str, temp_dir: Path, threads: int | None = None) -> None:
         temp_dir.mkdir(parents=True, exist_ok=True)
-        config: dict[str, str | int] = {
+        config: dict[str, str | bool | int | float | list[str]] = {
             "memory_limit": memory_limit,
             "temp_directory": str(temp_dir),
             "enable_external_access": True,
