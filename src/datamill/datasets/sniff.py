@@ -28,6 +28,30 @@ _BOMS: tuple[tuple[bytes, str, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16", "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16", "utf-16-be"),
 )
+# The encodings a user may name, by the canonical name ``codecs.lookup`` gives: Python's standard
+# text encodings. Python registers other codecs too, and none of them is how a file is written:
+# bytes-to-bytes transforms (base64, hex, zlib, bz2, uu, quopri), rot13, and idna, punycode,
+# unicode-escape, raw-unicode-escape, charmap and undefined; naming one must not reach a decoder.
+TEXT_ENCODINGS = frozenset({
+    "ascii", "utf-8", "utf-8-sig", "utf-7", "utf-16", "utf-16-le", "utf-16-be", "utf-32",
+    "utf-32-le", "utf-32-be",
+    "iso8859-1", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-5", "iso8859-6", "iso8859-7",
+    "iso8859-8", "iso8859-9", "iso8859-10", "iso8859-11", "iso8859-13", "iso8859-14", "iso8859-15",
+    "iso8859-16",
+    "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258",
+    "cp037", "cp273", "cp424", "cp437", "cp500", "cp720", "cp737", "cp775", "cp850", "cp852",
+    "cp855", "cp856", "cp857", "cp858", "cp860", "cp861", "cp862", "cp863", "cp864", "cp865",
+    "cp866", "cp869", "cp874", "cp875", "cp932", "cp949", "cp950", "cp1006", "cp1026", "cp1125",
+    "cp1140",
+    "mac-arabic", "mac-croatian", "mac-cyrillic", "mac-farsi", "mac-greek", "mac-iceland",
+    "mac-latin2", "mac-roman", "mac-romanian", "mac-turkish",
+    "koi8-r", "koi8-t", "koi8-u", "kz1048", "ptcp154", "hp-roman8", "tis-620", "palmos",
+    "shift_jis", "shift_jis_2004", "shift_jisx0213", "euc_jp", "euc_jis_2004", "euc_jisx0213",
+    "iso2022_jp", "iso2022_jp_1", "iso2022_jp_2", "iso2022_jp_2004", "iso2022_jp_3",
+    "iso2022_jp_ext", "iso2022_kr", "euc_kr", "johab",
+    "gb2312", "gbk", "gb18030", "hz", "big5", "big5hkscs",
+})  # fmt: skip
+_TRY_ENCODINGS = "try utf-8, utf-16, cp1252 or latin-1"
 # Bytes that never appear in text: C0 controls other than tab, newline, form feed, carriage return.
 _CONTROL_BYTES = frozenset(set(range(32)) - {9, 10, 12, 13}) | {127}
 _CONTROL_SHARE = 0.05
@@ -71,12 +95,7 @@ def detect_encoding(sample: bytes, *, complete: bool) -> Encoding:
 
 def named_encoding(name: str, sample: bytes) -> Encoding:
     """The encoding a user named; a BOM of that same encoding is still skipped, not read as text."""
-    try:
-        codec = codecs.lookup(name).name
-    except LookupError:
-        raise Invalid(
-            f'"{name}" is not an encoding Datamill knows; try utf-8, utf-16, cp1252 or latin-1.'
-        ) from None
+    codec = _text_codec(name)
     family = codec.removesuffix("-sig")
     for bom, bom_name, bom_codec in _BOMS:
         if sample.startswith(bom) and family in {bom_name.removesuffix("-sig"), bom_codec}:
@@ -86,6 +105,19 @@ def named_encoding(name: str, sample: bytes) -> Encoding:
         guess = _utf16_without_bom(sample) if family == "utf-16" else None
         return Encoding(family, guess or f"{family}-le")
     return Encoding(codec, "utf-8" if family == "utf-8" else codec)
+
+
+def _text_codec(name: str) -> str:
+    """The canonical name of the text encoding a user named; any other name is refused by name."""
+    try:
+        codec = codecs.lookup(name).name
+    except (LookupError, ValueError):  # ValueError: a NUL or a lone surrogate in the name
+        raise Invalid(f'"{name}" is not an encoding Datamill knows; {_TRY_ENCODINGS}.') from None
+    if codec not in TEXT_ENCODINGS:
+        raise Invalid(
+            f'"{name}" is not a text encoding, so a file cannot be read with it; {_TRY_ENCODINGS}.'
+        )
+    return codec
 
 
 def _utf16_without_bom(sample: bytes) -> str | None:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from datamill.datasets.sniff import (
     SAMPLE_BYTES,
+    TEXT_ENCODINGS,
     Encoding,
     check_text,
     clean_names,
@@ -61,6 +62,53 @@ def test_named_encoding_skips_a_bom_of_the_same_encoding() -> None:
 def test_named_encoding_refuses_an_unknown_name() -> None:
     with pytest.raises(Invalid, match='"klingon-8" is not an encoding'):
         named_encoding("klingon-8", b"a")
+
+
+@pytest.mark.parametrize("name", ["utf-8\x00", "\x00", "utf_8\ud800"])
+def test_named_encoding_refuses_a_name_with_a_nul_or_a_lone_surrogate(name: str) -> None:
+    with pytest.raises(Invalid, match="is not an encoding"):
+        named_encoding(name, b"a")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        *("base64", "rot13", "hex", "zlib", "bz2", "uu", "quopri", "idna", "punycode", "undefined"),
+        *("unicode_escape", "raw_unicode_escape", "charmap", "base64_codec", "ROT-13"),
+    ],
+)
+def test_named_encoding_refuses_a_codec_that_is_not_a_text_encoding(name: str) -> None:
+    with pytest.raises(Invalid) as caught:
+        named_encoding(name, b"a,b\n1,2\n")
+    assert caught.value.status == 422
+    assert caught.value.detail.startswith(f'"{name}" is not a text encoding')
+
+
+@pytest.mark.parametrize(
+    ("name", "codec"),
+    [
+        ("latin1", "iso8859-1"),
+        ("ISO-8859-15", "iso8859-15"),
+        ("windows-1252", "cp1252"),
+        ("cp1251", "cp1251"),
+        ("mac-roman", "mac-roman"),
+        ("koi8-r", "koi8-r"),
+        ("sjis", "shift_jis"),
+        ("euc-jp", "euc_jp"),
+        ("gb18030", "gb18030"),
+        ("big5", "big5"),
+        ("utf-16-le", "utf-16-le"),
+        ("UTF-32", "utf-32-le"),
+    ],
+)
+def test_named_encoding_accepts_text_encodings_by_any_alias(name: str, codec: str) -> None:
+    assert named_encoding(name, b"a").codec == codec
+
+
+def test_every_allowed_encoding_is_a_canonical_python_text_codec() -> None:
+    for name in TEXT_ENCODINGS:
+        info = codecs.lookup(name)
+        assert info.name == name and info._is_text_encoding, name
 
 
 @pytest.mark.parametrize(
