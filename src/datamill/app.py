@@ -14,11 +14,12 @@ from starlette.exceptions import HTTPException
 from datamill import __version__
 from datamill.api import auth, datasets, health, tokens
 from datamill.api.docs import install_docs
+from datamill.api.limits import BodyLimit
 from datamill.config import Settings
 from datamill.context import AppContext
 from datamill.datasets.sweep import sweep_orphans
 from datamill.db.migrate import upgrade
-from datamill.problems import PROBLEM_JSON, Problem
+from datamill.problems import PROBLEM_JSON, Invalid, Problem, ServerError, problem_for_status
 
 log = logging.getLogger("datamill")
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in (health.router, auth.router, tokens.router, datasets.router):
         app.include_router(router, prefix="/api/v1")
+    app.add_middleware(BodyLimit)
     install_docs(app, "/api/openapi.json")
     _install_error_handlers(app)
     return app
@@ -69,31 +71,17 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
         fields = ", ".join(".".join(str(part) for part in e["loc"]) for e in errors)
-        problem = Problem(f"Some fields are invalid: {fields}.", errors=errors, status=422)
-        problem.title, problem.slug = "Invalid input", "invalid"
-        return _problem_response(problem)
+        return _problem_response(Invalid(f"Some fields are invalid: {fields}.", errors=errors))
 
     @app.exception_handler(HTTPException)
     async def on_http(_request: Request, exc: HTTPException) -> JSONResponse:
-        problem = Problem(str(exc.detail), status=exc.status_code, title=_title(exc.status_code))
-        problem.headers = dict(exc.headers or {})
+        problem = problem_for_status(exc.status_code, str(exc.detail))
+        problem.headers.update(exc.headers or {})
         return _problem_response(problem)
 
     @app.exception_handler(Exception)
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        problem = Problem(
-            "Something went wrong on the server; the error has been logged.",
-            status=500,
-            title="Internal server error",
+        return _problem_response(
+            ServerError("Something went wrong on the server; the error has been logged.")
         )
-        return _problem_response(problem)
-
-
-def _title(status: int) -> str:
-    from http import HTTPStatus
-
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"

@@ -7,6 +7,7 @@ from the command line (where ``ps`` and shell history would show them).
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,7 +46,7 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
             first = error.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
             _fail(f"invalid setting {where}: {first['msg']}")
-        except OSError as error:
+        except (OSError, ValueError) as error:
             _fail(str(error))
         raise AssertionError("unreachable")
 
@@ -214,15 +215,20 @@ def dataset() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--name", help="Dataset name (default: the file name).")
 @click.option("--url", envvar="DATAMILL_URL", default="http://127.0.0.1:8000", show_default=True)
-@click.option("--token", envvar="DATAMILL_TOKEN", help="API token (or DATAMILL_TOKEN).")
 @friendly_errors
-def dataset_upload(file: Path, name: str | None, url: str, token: str | None) -> None:
-    """Upload FILE (CSV, TSV, XLSX, JSON, Parquet) with a progress bar."""
+def dataset_upload(file: Path, name: str | None, url: str) -> None:
+    """Upload FILE (CSV, TSV, XLSX, JSON, Parquet) with a progress bar.
+
+    The API token comes from DATAMILL_TOKEN, or is asked for: never from the command line,
+    where other users of the machine could read it.
+    """
     from datamill.upload_client import UploadFailed, upload_file
 
+    token = os.environ.get("DATAMILL_TOKEN") or ""
+    if not token and sys.stdin.isatty():
+        token = click.prompt("API token", hide_input=True)
     if not token:
-        _fail("an API token is needed: pass --token or set DATAMILL_TOKEN")
-    assert token is not None
+        _fail("an API token is needed: set DATAMILL_TOKEN (datamill token create USER makes one)")
     try:
         reply = upload_file(url, token, file, name)
     except UploadFailed as error:

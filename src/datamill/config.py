@@ -6,6 +6,7 @@ from this class (``python -m datamill.config``) and a test fails when the two dr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -15,6 +16,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -37,7 +39,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535, description="Port `datamill serve` listens on.")
     secret_key: str | None = Field(
         default=None,
-        min_length=32,
+        min_length=MIN_SECRET_LENGTH,
         description=(
             "Key for hashing session and API tokens. When unset, one is generated on first start "
             "and kept in `<data_dir>/secret_key` (mode 0600)."
@@ -59,6 +61,11 @@ class Settings(BaseSettings):
         default=5,
         ge=1,
         description="Failed sign-ins allowed per user and address before further tries get 429.",
+    )
+    login_attempts_per_address: int = Field(
+        default=50,
+        ge=1,
+        description="Failed sign-ins allowed per client address, whatever the usernames tried.",
     )
     login_window_seconds: int = Field(
         default=900,
@@ -127,10 +134,30 @@ class Settings(BaseSettings):
         self.ensure_dirs()
         path = self.data_dir / SECRET_KEY_FILE
         if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
-        return path.read_text().strip()
+            _write_new_key(path)
+        key = path.read_text().strip()
+        if len(key) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"{path} holds no usable key (under {MIN_SECRET_LENGTH} characters); "
+                "remove it to have a new one made (this signs everyone out)"
+            )
+        return key
+
+
+def _write_new_key(path: Path) -> None:
+    """Write a fresh key beside ``path`` and link it into place, so that the file appears whole
+    or not at all; if another process got there first, its key is kept."""
+    temp = path.with_name(f".{SECRET_KEY_FILE}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 def settings_table() -> str:

@@ -5,6 +5,7 @@ Built by the app's lifespan (never at import) and reached by routes through ``ap
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import Engine as DbEngine
@@ -16,6 +17,9 @@ from datamill.datasets.engine import Engine
 from datamill.datasets.query import RowsReader
 from datamill.db.engine import make_engine, make_session_factory
 
+# Concurrent argon2 checks (64 MiB each): enough for a team signing in, bounded for memory.
+PASSWORD_CHECKS = 4
+
 
 @dataclass
 class AppContext:
@@ -24,6 +28,7 @@ class AppContext:
     sessions: sessionmaker[Session]
     secret_key: str
     limiter: LoginLimiter
+    password_checks: threading.BoundedSemaphore
     duck: Engine
     rows: RowsReader
 
@@ -31,13 +36,22 @@ class AppContext:
     def open(cls, settings: Settings) -> AppContext:
         settings.ensure_dirs()
         db_engine = make_engine(settings)
-        duck = Engine(settings.duckdb_memory_limit, settings.tmp_dir / "duckdb")
+        duck = Engine(
+            settings.duckdb_memory_limit,
+            settings.tmp_dir / "duckdb",
+            allowed_dirs=[settings.data_dir],
+        )
         return cls(
             settings=settings,
             db_engine=db_engine,
             sessions=make_session_factory(db_engine),
             secret_key=settings.resolved_secret_key(),
-            limiter=LoginLimiter(settings.login_attempts, settings.login_window_seconds),
+            limiter=LoginLimiter(
+                settings.login_attempts,
+                settings.login_window_seconds,
+                settings.login_attempts_per_address,
+            ),
+            password_checks=threading.BoundedSemaphore(PASSWORD_CHECKS),
             duck=duck,
             rows=RowsReader(duck, settings.cache_dir / "views", settings.view_cache_bytes),
         )

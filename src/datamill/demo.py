@@ -145,7 +145,9 @@ def ensure_demo(db: Session, settings: Settings) -> DemoReport:
         owner = create_user(db, DEMO_USER, report.password, "admin")
         db.commit()
     existing = set(db.scalars(select(Dataset.name).where(Dataset.owner_id == owner.id)).all())
-    engine = Engine(settings.duckdb_memory_limit, settings.tmp_dir / "duckdb")
+    engine = Engine(
+        settings.duckdb_memory_limit, settings.tmp_dir / "duckdb", allowed_dirs=[settings.data_dir]
+    )
     try:
         for index, (name, filename, write) in enumerate(DEMO_DATASETS):
             if name in existing:

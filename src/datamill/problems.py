@@ -18,6 +18,7 @@ class Problem(Exception):
     status = 400
     title = "Bad request"
     slug = "bad-request"
+    default_headers: Mapping[str, str] = {}
 
     def __init__(
         self,
@@ -31,7 +32,7 @@ class Problem(Exception):
         super().__init__(detail)
         self.detail = detail
         self.errors = list(errors) if errors else None
-        self.headers = dict(headers) if headers else {}
+        self.headers = {**self.default_headers, **(headers or {})}
         if status is not None:
             self.status = status
         if title is not None:
@@ -51,6 +52,7 @@ class Problem(Exception):
 
 class Unauthorized(Problem):
     status, title, slug = 401, "Not signed in", "unauthorized"
+    default_headers = {"WWW-Authenticate": 'Bearer realm="datamill"'}
 
 
 class Forbidden(Problem):
@@ -85,6 +87,23 @@ class TooManyRequests(Problem):
 
 class Unavailable(Problem):
     status, title, slug = 503, "Service unavailable", "unavailable"
+
+
+class MethodNotAllowed(Problem):
+    status, title, slug = 405, "Method not allowed", "method-not-allowed"
+
+
+class ServerError(Problem):
+    status, title, slug = 500, "Internal server error", "server-error"
+
+
+def problem_for_status(status: int, detail: str) -> Problem:
+    """The Problem subclass for an HTTP status raised outside our code (routing, Starlette)."""
+    kinds: list[type[Problem]] = [Problem, *Problem.__subclasses__()]
+    for kind in kinds:
+        if kind.status == status:
+            return kind(detail)
+    return Problem(detail, status=status, title="Error")
 
 
 def field_error(loc: Sequence[str | int], msg: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from datamill.api.deps import (
     DatasetForRead,
     DatasetForWrite,
     SessionDep,
+    release,
 )
 from datamill.api.params import FilterParam, Limit, Offset, RowLimit, SearchParam, SortParam
 from datamill.api.uploads import receive_upload
@@ -27,7 +28,13 @@ from datamill.datasets.view import parse_view
 from datamill.db.models import Dataset, Revision
 from datamill.problems import Invalid, field_error
 from datamill.schemas.common import ListReply
-from datamill.schemas.datasets import DatasetPublic, DatasetUpdate, RevisionPublic, RowsPage
+from datamill.schemas.datasets import (
+    DatasetPublic,
+    DatasetUpdate,
+    ProfilePublic,
+    RevisionPublic,
+    RowsPage,
+)
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
@@ -54,8 +61,9 @@ UPLOAD_BODY: dict[str, Any] = {
 }
 
 
-def _public(db: Session, dataset: Dataset, warnings: list[str] | None = None) -> DatasetPublic:
-    head = db.get(Revision, dataset.head_revision_id) if dataset.head_revision_id else None
+def _public(
+    dataset: Dataset, head: Revision | None, warnings: list[str] | None = None
+) -> DatasetPublic:
     return DatasetPublic(
         id=dataset.id,
         name=dataset.name,
@@ -102,10 +110,10 @@ async def create(request: Request, user: CurrentUser, ctx: ContextDep) -> Datase
 
         def store() -> DatasetPublic:
             with ctx.sessions() as db:
-                dataset, _, result = revisions.commit_new_dataset(
+                dataset, head, result = revisions.commit_new_dataset(
                     db, settings, ctx.duck, user, upload.path, upload.filename, name, options
                 )
-                return _public(db, dataset, result.warnings)
+                return _public(dataset, head, result.warnings)
 
         return await run_in_threadpool(store)
     finally:
@@ -122,12 +130,13 @@ def list_(
 ) -> ListReply[DatasetPublic]:
     """The datasets you can read: yours, shared with you, shared with everyone (admins: all)."""
     items, total = catalog.list_datasets(db, user, offset, limit, q)
-    return ListReply(data=[_public(db, d) for d in items], count=total)
+    heads = revisions.head_revisions(db, items)
+    return ListReply(data=[_public(d, heads.get(d.id)) for d in items], count=total)
 
 
 @router.get("/{dataset_id}", operation_id="get_dataset", summary="Get a dataset")
 def get(dataset: DatasetForRead, db: SessionDep) -> DatasetPublic:
-    return _public(db, dataset)
+    return _public(dataset, revisions.head_revision(db, dataset))
 
 
 @router.patch("/{dataset_id}", operation_id="update_dataset", summary="Change a dataset")
@@ -135,7 +144,7 @@ def update(body: DatasetUpdate, dataset: DatasetForWrite, db: SessionDep) -> Dat
     """Change the name, description, metadata or sharing; fields not sent stay as they are."""
     catalog.update_dataset(db, dataset, body)
     db.commit()
-    return _public(db, dataset)
+    return _public(dataset, revisions.head_revision(db, dataset))
 
 
 @router.delete(
@@ -224,25 +233,36 @@ def revision_rows(
     return _rows(ctx, revision, offset, limit, sort, filter, q)
 
 
+def _profile(db: Session, ctx: AppContext, revision: Revision) -> dict[str, Any]:
+    release(db)  # a first profile of a large table takes seconds: hold no connection meanwhile
+    profile = revisions.ensure_profile(db, ctx.settings, ctx.duck, revision)
+    db.commit()
+    return profile
+
+
 @router.get(
-    "/{dataset_id}/profile", operation_id="get_profile", summary="Profile of the head revision"
+    "/{dataset_id}/profile",
+    operation_id="get_profile",
+    summary="Profile of the head revision",
+    response_model=ProfilePublic,
+    response_model_exclude_unset=True,
 )
 def profile(dataset: DatasetForRead, db: SessionDep, ctx: ContextDep) -> dict[str, Any]:
     """Per-column statistics of the head revision (computed once per revision, then kept)."""
-    revision = revisions.head_revision(db, dataset)
-    return revisions.profile_of(db, ctx.settings, ctx.duck, revision)
+    return _profile(db, ctx, revisions.head_revision(db, dataset))
 
 
 @router.get(
     "/{dataset_id}/revisions/{revision_id}/profile",
     operation_id="get_revision_profile",
     summary="Profile of a revision",
+    response_model=ProfilePublic,
+    response_model_exclude_unset=True,
 )
 def revision_profile(
     revision_id: str, dataset: DatasetForRead, db: SessionDep, ctx: ContextDep
 ) -> dict[str, Any]:
-    revision = revisions.get_revision(db, dataset, revision_id)
-    return revisions.profile_of(db, ctx.settings, ctx.duck, revision)
+    return _profile(db, ctx, revisions.get_revision(db, dataset, revision_id))
 
 
 @router.get(

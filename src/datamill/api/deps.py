@@ -7,6 +7,7 @@ Dataset access goes through :func:`dataset_for_read` / :func:`dataset_for_write`
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Annotated
@@ -19,7 +20,7 @@ from datamill.auth import permissions
 from datamill.auth.sessions import find_session, find_token
 from datamill.context import AppContext
 from datamill.datasets import catalog
-from datamill.db.models import Dataset, User, utcnow
+from datamill.db.models import Dataset, User, looks_like_id, utcnow
 from datamill.problems import Forbidden, NotFound, Unauthorized
 
 SESSION_COOKIE = "datamill_session"
@@ -42,7 +43,18 @@ def get_db(ctx: ContextDep) -> Iterator[Session]:
         yield db
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
+# Closed when the route function returns, before a streamed reply is sent: a slow download must
+# not hold a database connection.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def release(db: Session) -> None:
+    """End the read transaction so that no pooled connection is held during long work.
+
+    Sessions keep loaded objects after commit (``expire_on_commit=False``), so the caller goes
+    on using them; the next query simply checks a connection out again.
+    """
+    db.commit()
 
 
 def _bearer(request: Request) -> str | None:
@@ -73,8 +85,8 @@ def _user_from_cookie(request: Request, db: Session, ctx: AppContext, token: str
     if session is None:
         return None
     if request.method not in SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER)
-        if sent != session.csrf_token:
+        sent = request.headers.get(CSRF_HEADER) or ""
+        if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
             raise Forbidden(
                 f"Cookie-authenticated writes need the {CSRF_HEADER} header "
                 "from the sign-in reply (it is missing or wrong)."
@@ -103,6 +115,7 @@ def optional_user(
         user = _user_from_cookie(request, db, ctx, cookie) if cookie else None
     if user is not None and user.disabled:
         raise Unauthorized("This account is disabled.")
+    release(db)
     return user
 
 
@@ -126,9 +139,10 @@ AdminUser = Annotated[User, Depends(admin_user)]
 
 def dataset_for_read(dataset_id: str, user: CurrentUser, db: SessionDep) -> Dataset:
     """The dataset, if the caller may read it; otherwise 404, so its existence does not leak."""
-    dataset = catalog.get_dataset(db, dataset_id)
+    dataset = catalog.get_dataset(db, dataset_id) if looks_like_id(dataset_id) else None
     if dataset is None or not permissions.can_read(user, dataset):
         raise NotFound(f"There is no dataset {dataset_id!r} that you can see.")
+    release(db)
     return dataset
 
 

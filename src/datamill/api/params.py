@@ -8,7 +8,9 @@ from fastapi import Query
 
 from datamill.schemas.common import MAX_LIMIT
 
-Offset = Annotated[int, Query(ge=0, description="Index of the first item.")]
+# Far beyond any real table, and within every engine's integer range.
+MAX_OFFSET = 2**53
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Index of the first item.")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (at most 500).")]
 RowLimit = Annotated[int, Query(ge=1, le=1000, description="Rows per page.")]
 SortParam = Annotated[

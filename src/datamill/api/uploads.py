@@ -12,14 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError, MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import ClientDisconnect
 
-from datamill.problems import Invalid, PayloadTooLarge, field_error
+from datamill.problems import Invalid, PayloadTooLarge, Problem, field_error
 from datamill.storage.files import remove_quietly, temp_path
 
 MAX_FIELD_BYTES = 64 * 1024
+MAX_FORM_BYTES = 256 * 1024  # all the small fields together
+MAX_PARTS = 16
+MAX_BOUNDARY = 70
 FILE_FIELD = "file"
+FIELDS = frozenset({"name", "delimiter", "header", "encoding", "sheet"})
 
 
 @dataclass
@@ -56,6 +61,8 @@ class _Receiver:
         self.fields: dict[str, str] = {}
         self.filename: str | None = None
         self.file_size = 0
+        self.parts = 0
+        self.form_bytes = 0
 
     def callbacks(self) -> Any:
         return {
@@ -68,6 +75,9 @@ class _Receiver:
         }
 
     def on_part_begin(self) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            raise Invalid(f"The form has more than {MAX_PARTS} parts.")
         self.part = _Part()
         self.headers = {}
 
@@ -91,10 +101,12 @@ class _Receiver:
             if self.part.size > self.max_bytes:
                 raise _TooLarge
             self.handle.write(chunk)
-        elif self.part.size > MAX_FIELD_BYTES:
-            raise Invalid(f"The form field {self.part.name!r} is longer than 64 KB.")
         else:
-            self.part.chunks.append(chunk)
+            self.form_bytes += len(chunk)
+            if self.part.size > MAX_FIELD_BYTES or self.form_bytes > MAX_FORM_BYTES:
+                raise Invalid(f"The form field {self.part.name!r} is too long.")
+            if self.part.name in FIELDS:  # fields nobody reads are not kept
+                self.part.chunks.append(chunk)
 
     def on_part_end(self) -> None:
         if self.part.name == FILE_FIELD and self.part.filename is not None:
@@ -102,7 +114,7 @@ class _Receiver:
                 raise Invalid("Send one file per upload.")
             self.filename = self.part.filename
             self.file_size = self.part.size
-        elif self.part.name:
+        elif self.part.name in FIELDS:
             self.fields[self.part.name] = b"".join(self.part.chunks).decode("utf-8", "replace")
 
 
@@ -117,7 +129,10 @@ def _boundary(request: Request) -> bytes:
             "Send the file as multipart/form-data with a part named 'file'.",
             errors=[field_error(["body", FILE_FIELD], "multipart/form-data expected")],
         )
-    return options[b"boundary"]
+    boundary = options[b"boundary"]
+    if not 1 <= len(boundary) <= MAX_BOUNDARY:
+        raise Invalid(f"The multipart boundary must be 1 to {MAX_BOUNDARY} characters (RFC 2046).")
+    return boundary
 
 
 def _too_large(max_bytes: int) -> PayloadTooLarge:
@@ -139,12 +154,13 @@ async def receive_upload(request: Request, tmp_dir: Path, max_bytes: int) -> Upl
     """Parse the request body into an :class:`Upload`; on any error the temp file is removed."""
     boundary = _boundary(request)
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes + MAX_FIELD_BYTES * 4:
+    if declared and declared.isdigit() and int(declared) > max_bytes + MAX_FORM_BYTES:
         raise _too_large(max_bytes)
     target = temp_path(tmp_dir, ".upload")
-    receiver = _Receiver(target, max_bytes)
-    parser = MultipartParser(boundary, receiver.callbacks())
+    receiver: _Receiver | None = None
     try:
+        receiver = _Receiver(target, max_bytes)
+        parser = MultipartParser(boundary, receiver.callbacks())
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
@@ -154,16 +170,20 @@ async def receive_upload(request: Request, tmp_dir: Path, max_bytes: int) -> Upl
                 "The upload has no file: send it in a form part named 'file'.",
                 errors=[field_error(["body", FILE_FIELD], "field required")],
             )
-    except _TooLarge:
-        receiver.handle.close()
+        return Upload(target, receiver.filename, receiver.file_size, receiver.fields)
+    except BaseException as error:
+        if receiver is not None:
+            receiver.handle.close()
         remove_quietly(target)
-        raise _too_large(max_bytes) from None
-    except MultipartParseError as error:
-        receiver.handle.close()
-        remove_quietly(target)
-        raise Invalid(f"The multipart body is malformed: {error}.") from None
-    except BaseException:
-        receiver.handle.close()
-        remove_quietly(target)
-        raise
-    return Upload(target, receiver.filename, receiver.file_size, receiver.fields)
+        raise _as_problem(error, max_bytes) from None
+
+
+def _as_problem(error: BaseException, max_bytes: int) -> BaseException:
+    """The error to answer with: parser failures in words, everything else unchanged."""
+    if isinstance(error, _TooLarge):
+        return _too_large(max_bytes)
+    if isinstance(error, (MultipartParseError, FormParserError)):
+        return Invalid(f"The multipart body is malformed: {error}.")
+    if isinstance(error, ClientDisconnect):
+        return Problem("The client closed the connection before the upload finished.")
+    return error

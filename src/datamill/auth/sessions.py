@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from datamill.auth.bearer import TOKEN_PREFIX, new_token, token_hash
-from datamill.db.models import ApiToken, User, utcnow
+from datamill.db.models import ApiToken, User, looks_like_id, utcnow
 from datamill.db.models import Session as SignIn
 from datamill.problems import Invalid, NotFound, field_error
 
@@ -73,7 +73,7 @@ def list_tokens(
 
 
 def revoke_token(db: Session, user: User, token_id: str) -> None:
-    row = db.get(ApiToken, token_id)
+    row = db.get(ApiToken, token_id) if looks_like_id(token_id) else None
     if row is None or row.user_id != user.id:
         raise NotFound(f"You have no API token with id {token_id!r}.")
     db.delete(row)

@@ -6,19 +6,20 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from datamill.auth.passwords import hash_password
+from datamill.db.models import Session as SignIn
 from datamill.db.models import User
 from datamill.problems import Conflict, Invalid, NotFound, field_error
 
 Role = Literal["admin", "member"]
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 
 
 def check_username(username: str) -> str:
-    if not _USERNAME.match(username):
+    if not USERNAME_PATTERN.match(username):
         raise Invalid(
             "A username is 2 to 64 characters: lowercase letters, digits, '.', '_' or '-', "
             "starting with a letter or digit.",
@@ -55,5 +56,7 @@ def list_users(db: Session, offset: int = 0, limit: int = 100) -> tuple[Sequence
 
 
 def set_password(db: Session, user: User, password: str) -> None:
+    """Change the password and end every browser session of the user (API tokens stay)."""
     user.password_hash = hash_password(password)
+    db.execute(delete(SignIn).where(SignIn.user_id == user.id))
     db.flush()

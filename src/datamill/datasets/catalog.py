@@ -37,14 +37,13 @@ def list_datasets(
 
 
 def update_dataset(db: Session, dataset: Dataset, update: DatasetUpdate) -> None:
-    """Apply only the fields that were sent."""
-    sent = update.model_dump(exclude_unset=True)
+    """Apply only the fields that were sent (the schema refuses nulls and blank names)."""
     if update.name is not None:
-        dataset.name = update.name.strip() or dataset.name
+        dataset.name = update.name
     if update.description is not None:
         dataset.description = update.description
-    if "metadata" in sent:
-        dataset.meta = update.metadata or {}
+    if update.metadata is not None:
+        dataset.meta = update.metadata
     if update.sharing is not None:
         _set_sharing(db, dataset, update.sharing)
     dataset.updated_at = utcnow()

@@ -15,7 +15,7 @@ from datamill.datasets.engine import Engine
 from datamill.datasets.ingest import IngestOptions, IngestResult, ingest
 from datamill.datasets.profile import compute_profile
 from datamill.datasets.types import Column
-from datamill.db.models import Dataset, Revision, User, new_id
+from datamill.db.models import Dataset, Revision, User, looks_like_id, new_id
 from datamill.problems import Invalid, NotFound, field_error
 from datamill.storage.files import atomic_target, remove_quietly, resolve_inside, revision_relpath
 
@@ -24,7 +24,13 @@ MAX_NAME = 200
 
 def dataset_name(requested: str | None, filename: str) -> str:
     """The requested name, else the uploaded file's name without its extension."""
-    name = (requested or "").strip() or Path(filename).stem.strip() or "Untitled dataset"
+    if requested and not requested.isprintable():
+        raise Invalid(
+            "A dataset name cannot contain control characters.",
+            errors=[field_error(["body", "name"], "control characters")],
+        )
+    from_file = "".join(ch for ch in Path(filename).stem if ch.isprintable()).strip()
+    name = (requested or "").strip() or from_file or "Untitled dataset"
     if len(name) > MAX_NAME:
         raise Invalid(
             f"A dataset name is at most {MAX_NAME} characters.",
@@ -52,8 +58,12 @@ def commit_new_dataset(
     revision_id = new_id()
     relpath = revision_relpath(dataset.id, revision_id)
     final = resolve_inside(settings.revisions_dir, relpath)
-    with atomic_target(final) as out:
-        result = ingest(engine, raw, filename, out, options, tmp_dir=settings.tmp_dir)
+    try:
+        with atomic_target(final) as out:
+            result = ingest(engine, raw, filename, out, options, tmp_dir=settings.tmp_dir)
+    except BaseException:
+        _remove_empty_dir(final.parent)
+        raise
     try:
         revision = Revision(
             id=revision_id,
@@ -90,7 +100,7 @@ def head_revision(db: Session, dataset: Dataset) -> Revision:
 
 
 def get_revision(db: Session, dataset: Dataset, revision_id: str) -> Revision:
-    revision = db.get(Revision, revision_id)
+    revision = db.get(Revision, revision_id) if looks_like_id(revision_id) else None
     if revision is None or revision.dataset_id != dataset.id:
         raise NotFound(f"Dataset {dataset.id!r} has no revision {revision_id!r}.")
     return revision
@@ -113,12 +123,24 @@ def revision_columns(revision: Revision) -> list[Column]:
     return [Column(name=c["name"], type=c["type"]) for c in revision.columns]
 
 
-def profile_of(
+def ensure_profile(
     db: Session, settings: Settings, engine: Engine, revision: Revision
 ) -> dict[str, Any]:
-    """The revision's profile: computed on first request, then kept (revisions never change)."""
+    """The revision's profile: computed on first request, then kept (revisions never change).
+
+    Two first requests at once both compute it and store the same result; that is cheaper than
+    coordinating them.
+    """
     if revision.profile is None:
         path = revision_file(settings, revision)
         revision.profile = compute_profile(engine, path, revision_columns(revision))
-        db.commit()
+        db.flush()
     return revision.profile
+
+
+def head_revisions(db: Session, datasets: Sequence[Dataset]) -> dict[str, Revision]:
+    """The head revision of each dataset, by dataset id, in one query."""
+    ids = [d.head_revision_id for d in datasets if d.head_revision_id]
+    if not ids:
+        return {}
+    return {r.dataset_id: r for r in db.scalars(select(Revision).where(Revision.id.in_(ids)))}

@@ -26,6 +26,14 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def looks_like_id(value: str) -> bool:
+    """True for the canonical text of a UUID: anything else names no row and is not looked up."""
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

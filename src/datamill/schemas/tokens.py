@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from datamill.schemas.common import Public, UTCTime
+from datamill.schemas.common import Input, Public, Text, UTCTime
 
 
-class TokenCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100, description="What the token is for.")
+class TokenCreate(Input):
+    name: Text = Field(min_length=1, max_length=100, description="What the token is for.")
 
 
 class TokenPublic(Public):

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from datamill.schemas.common import Public, UTCTime
+from datamill.schemas.common import Input, Public, Text, UTCTime
 
 
 class UserPublic(Public):
@@ -15,9 +15,9 @@ class UserPublic(Public):
     created_at: UTCTime
 
 
-class LoginRequest(BaseModel):
-    username: str = Field(max_length=64)
-    password: str = Field(max_length=1024)
+class LoginRequest(Input):
+    username: Text = Field(max_length=64)
+    password: Text = Field(max_length=1024)
 
 
 class LoginReply(BaseModel):

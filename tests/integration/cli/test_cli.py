@@ -110,7 +110,8 @@ def test_dataset_upload_sends_the_file_to_the_server(
     assert code == 0
     data = tmp_path / "prices.csv"
     data.write_text("item,price\npen,1.5\nink,3\n")
-    code, out = run(env, "dataset", "upload", str(data), "--url", server, "--token", token.strip())
+    with_token = {**env, "DATAMILL_TOKEN": token.strip()}
+    code, out = run(with_token, "dataset", "upload", str(data), "--url", server)
     assert code == 0, out
     assert "uploaded 'prices': 2 rows, 2 columns" in out
 
@@ -120,6 +121,18 @@ def test_dataset_upload_with_a_bad_token_says_so_in_one_line(
 ) -> None:
     data = tmp_path / "a.csv"
     data.write_text("a\n1\n")
-    code, out = run(env, "dataset", "upload", str(data), "--url", server, "--token", "dm_bad")
+    bad = {**env, "DATAMILL_TOKEN": "dm_bad"}
+    code, out = run(bad, "dataset", "upload", str(data), "--url", server)
     assert code == 1
     assert out.strip() == "error: The API token is not valid (unknown or revoked)."
+
+
+def test_dataset_upload_without_a_token_says_how_to_get_one(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    data = tmp_path / "a.csv"
+    data.write_text("a\n1\n")
+    code, out = run(env, "dataset", "upload", str(data))
+    assert code == 1
+    assert "DATAMILL_TOKEN" in out
+    assert "datamill token create" in out
