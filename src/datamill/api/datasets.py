@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from datamill.api.deps import (
     ContextDep,
@@ -153,8 +154,11 @@ def update(body: DatasetUpdate, dataset: DatasetForWrite, db: SessionDep) -> Dat
 def delete(dataset: DatasetForWrite, db: SessionDep, ctx: ContextDep) -> None:
     """Delete the dataset, every revision and their files."""
     dataset_id = dataset.id
+    files = revisions.revision_files(db, ctx.settings, dataset)
     catalog.delete_dataset(db, dataset)
     db.commit()
+    for path in files:
+        ctx.rows.forget(path)  # cached views of the data go with it
     catalog.remove_dataset_files(ctx.settings, dataset_id)
 
 
@@ -184,7 +188,7 @@ def _rows(
     q: str | None,
 ) -> Response:
     columns = revisions.revision_columns(revision)
-    view = parse_view(sort, filter_, q, columns)
+    view = parse_view(sort, filter_, q, columns, engine=ctx.duck)
     path = revisions.revision_file(ctx.settings, revision)
     page = ctx.rows.read_rows(path, columns, view, offset, limit)
     body = {"columns": page.columns, "rows": page.rows, "total": page.total, "offset": page.offset}
@@ -286,7 +290,7 @@ def export_(
     rev = revisions.get_revision(db, dataset, revision) if revision else None
     rev = rev or revisions.head_revision(db, dataset)
     columns = revisions.revision_columns(rev)
-    view = parse_view(sort, filter, q, columns)
+    view = parse_view(sort, filter, q, columns, engine=ctx.duck)
     path = revisions.revision_file(ctx.settings, rev)
     result = export(ctx.duck, path, columns, view, format, tmp_dir=ctx.settings.tmp_dir)
     filename = f"{_safe_filename(dataset.name)}.{result.extension}"
@@ -294,6 +298,7 @@ def export_(
         result.chunks,
         media_type=result.media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        background=BackgroundTask(result.cleanup),  # runs after a client disconnect too
     )
 
 

@@ -2,10 +2,16 @@
 
 DuckDB writes CSV, JSON and Parquet with ``COPY`` into a temporary file (a few seconds for ten
 million rows, memory bounded by DuckDB's limit, several times faster than formatting rows in
-Python), which is then streamed in 1 MiB chunks and deleted when the stream ends, fails, is closed
-because the client went away, or is dropped without ever being read. The identity view's Parquet
-export is the revision file itself. Excel is written by openpyxl's write-only mode from Arrow
-batches, so only one batch is ever in memory.
+Python), which is then streamed in 1 MiB chunks. The identity view's Parquet export is the
+revision file itself. Excel is written by openpyxl's write-only mode from Arrow batches, so only one
+batch is ever in memory; every text cell is written as a string cell, never as a formula, so a
+value such as ``=HYPERLINK(...)`` stays the text it was.
+
+The temporary file is deleted as soon as the stream is read to its end or fails, and whenever
+``Export.cleanup`` is called: the API passes it to its response as a background task, which
+Starlette runs once the response is over, the client having gone away included. Cleanup is
+idempotent and also closes the open file. A ``weakref.finalize`` backs it up for an export dropped
+without either (deleted when it is garbage-collected, or at interpreter exit).
 
 Values look as they do in the grid (``values.py``): timestamps ``YYYY-MM-DDTHH:MM:SS[.ffffff]``,
 non-finite floats ``NaN``/``Infinity``/``-Infinity`` (strings in JSON); CSV is RFC 4180 (CRLF,
@@ -16,17 +22,19 @@ from __future__ import annotations
 
 import math
 import tempfile
+import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from datamill.datasets.engine import Engine
@@ -55,11 +63,17 @@ _BATCH_ROWS = 10_000
 
 @dataclass
 class Export:
-    """What the API streams: the body in chunks, its media type and the file name's extension."""
+    """What the API streams: the body in chunks, its media type and the file name's extension.
+
+    ``cleanup`` closes the body's file and deletes it when it is a temporary one (the revision
+    file itself is only closed). It is idempotent; the API runs it after the response, as the
+    response's background task, so that a client going away never leaves a file behind.
+    """
 
     media_type: str
     extension: str
     chunks: Iterator[bytes]
+    cleanup: Callable[[], None]
 
 
 def export(
@@ -80,7 +94,7 @@ def export(
     directory = tmp_dir or Path(tempfile.gettempdir())
     writer = _WRITERS[fmt]
     chunks = writer(_Source(engine, path, columns, view, directory))
-    return Export(MEDIA_TYPES[fmt], fmt, chunks)
+    return Export(MEDIA_TYPES[fmt], fmt, chunks, chunks.close)
 
 
 @dataclass
@@ -111,28 +125,71 @@ class _Source:
 # -- streaming files -------------------------------------------------------------------------------
 
 
-def stream_file(path: Path, *, delete: bool) -> Iterator[bytes]:
+def stream_file(path: Path, *, delete: bool) -> FileChunks:
     """The file in chunks; with ``delete`` it is removed however the stream ends, or if unread."""
-    chunks = _read_chunks(path, delete)
-    if delete:
-        weakref.finalize(chunks, path.unlink, missing_ok=True)
-    return chunks
+    return FileChunks(path, delete=delete)
 
 
-def _read_chunks(path: Path, delete: bool) -> Iterator[bytes]:
-    try:
-        with path.open("rb") as handle:
-            while chunk := handle.read(CHUNK_BYTES):
-                yield chunk
-    finally:
-        if delete:
-            path.unlink(missing_ok=True)
+class FileChunks(Iterator[bytes]):
+    """A file in chunks of ``CHUNK_BYTES``, opened at once.
+
+    ``close`` is idempotent and safe from any thread: it closes the file and, with ``delete``,
+    removes it. Reading to the end or a failed read closes it too, and so does a finalizer when
+    the stream is dropped without being closed.
+    """
+
+    def __init__(self, path: Path, *, delete: bool) -> None:
+        self._file = _OpenFile(path, delete)
+        self._finalizer = weakref.finalize(self, self._file.close)
+
+    def __next__(self) -> bytes:
+        try:
+            chunk = self._file.read()
+        except BaseException:
+            self.close()
+            raise
+        if not chunk:
+            self.close()
+            raise StopIteration
+        return chunk
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+class _OpenFile:
+    """The handle behind ``FileChunks``, kept apart so that its finalizer can close it."""
+
+    def __init__(self, path: Path, delete: bool) -> None:
+        self._path = path
+        self._delete = delete
+        self._lock = threading.Lock()
+        try:
+            self._handle: BinaryIO | None = path.open("rb")
+        except BaseException:
+            self._remove()
+            raise
+
+    def read(self) -> bytes:
+        with self._lock:
+            return b"" if self._handle is None else self._handle.read(CHUNK_BYTES)
+
+    def close(self) -> None:
+        with self._lock:
+            handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.close()
+        self._remove()
+
+    def _remove(self) -> None:
+        if self._delete:
+            self._path.unlink(missing_ok=True)
 
 
 # -- formats ---------------------------------------------------------------------------------------
 
 
-def _csv(source: _Source) -> Iterator[bytes]:
+def _csv(source: _Source) -> FileChunks:
     select = [_csv_expr(column) for column in source.columns]
     options = "FORMAT csv, HEADER true, NEW_LINE '\\r\\n'"
     return stream_file(source.copy(select, options, ".csv"), delete=True)
@@ -144,7 +201,7 @@ def _csv_expr(column: Column) -> str:
     return quote_ident(column["name"])
 
 
-def _json(source: _Source) -> Iterator[bytes]:
+def _json(source: _Source) -> FileChunks:
     select = [_json_expr(column) for column in source.columns]
     return stream_file(source.copy(select, "FORMAT json, ARRAY true", ".json"), delete=True)
 
@@ -159,7 +216,7 @@ def _json_expr(column: Column) -> str:
     return ident
 
 
-def _parquet(source: _Source) -> Iterator[bytes]:
+def _parquet(source: _Source) -> FileChunks:
     if source.view.is_identity and _all_columns(source):
         return stream_file(source.path, delete=False)
     select = [quote_ident(column["name"]) for column in source.columns]
@@ -173,7 +230,7 @@ def _all_columns(source: _Source) -> bool:
     return names == [column["name"] for column in source.columns]
 
 
-def _xlsx(source: _Source) -> Iterator[bytes]:
+def _xlsx(source: _Source) -> FileChunks:
     _check_excel_size(source)
     table = _view_parquet(source)
     target = temp_path(source.directory, ".xlsx")
@@ -213,13 +270,20 @@ def _view_parquet(source: _Source) -> Path | None:
 def _write_workbook(parquet: Path, columns: list[Column], target: Path) -> None:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("data")
-    sheet.append([_excel_text(column["name"]) for column in columns])
+    sheet.append([_text_cell(sheet, _excel_text(column["name"])) for column in columns])
     with pq.ParquetFile(parquet) as reader:
         names = [column["name"] for column in columns]
         for batch in reader.iter_batches(batch_size=_BATCH_ROWS, columns=names):
             for row in zip(*(_excel_column(array) for array in batch.columns), strict=True):
-                sheet.append(row)
+                sheet.append([_text_cell(sheet, v) if isinstance(v, str) else v for v in row])
     workbook.save(target)
+
+
+def _text_cell(sheet: Any, text: str) -> WriteOnlyCell:
+    """A string cell: openpyxl would otherwise make text starting with ``=`` a live formula."""
+    cell = WriteOnlyCell(sheet, text)
+    cell.data_type = "s"
+    return cell
 
 
 def _excel_column(array: pa.Array) -> list[Any]:
@@ -262,7 +326,7 @@ def _excel_text(value: str) -> str:
     return cleaned[:EXCEL_MAX_TEXT]
 
 
-_WRITERS: dict[ExportFormat, Callable[[_Source], Iterator[bytes]]] = {
+_WRITERS: dict[ExportFormat, Callable[[_Source], FileChunks]] = {
     "csv": _csv,
     "json": _json,
     "parquet": _parquet,

@@ -16,14 +16,20 @@ beyond that, numbers, dates and timestamps use DuckDB's HyperLogLog estimate (wi
 because exact counts of millions of distinct values cost several times the rest of the profile.
 ``distinct_exact`` says which one a column got. Floats: NaN and ±Infinity are left out of
 min/max/mean/std/histogram and counted in ``non_finite``; NaN counts as one distinct value.
+
+Dates and timestamps are ranged and binned in SQL as whole numbers, days or microseconds since
+1970 (DuckDB's ``infinity`` left out), and formatted in Python by ``values.py``, exactly, whatever
+the year. Their histogram edges are exact: a date histogram has bins of a whole number of days
+(as few as fit twenty bins from the minimum, so the last edge may lie past the maximum), a
+timestamp histogram's edges are whole microseconds (at least one per bin).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +38,12 @@ import pyarrow.parquet as pq
 
 from datamill.datasets.engine import Engine
 from datamill.datasets.types import Column, quote_ident
+from datamill.datasets.values import format_days, format_microseconds
 from datamill.datasets.view import View, where_clause
 
 BINS = 20
 TOP_VALUES = 10
 EXACT_DISTINCT_ROWS = 1_000_000
-_EPOCH_DATE = date(1970, 1, 1)
-_EPOCH = datetime(1970, 1, 1)
 _RANGED = ("int", "float", "date", "timestamp")
 
 
@@ -121,12 +126,22 @@ def _add_scalars(scan: _Scan, index: int, column: Column, exact: bool) -> None:
         scan.add(index, "std", f"stddev_samp({ident}){finite}")
         if kind == "float":
             scan.add(index, "non_finite", f"count(*) FILTER (WHERE NOT isfinite({ident}))")
-    else:
-        scan.add(index, "min", f"min({ident})")
-        scan.add(index, "max", f"max({ident})")
+    else:  # dates and timestamps as whole numbers, formatted by ``_finish``
+        finite = f" FILTER (WHERE isfinite({ident}))"
+        scan.add(index, "min", f"min({_axis_sql(column)}){finite}")
+        scan.add(index, "max", f"max({_axis_sql(column)}){finite}")
 
 
 # -- histograms
+
+
+@dataclass(frozen=True)
+class _Bins:
+    """One column's histogram: the SQL counting values per bin number, its parameters, its edges."""
+
+    expr: str
+    params: tuple[Any, ...]
+    edges: list[float] | list[str]
 
 
 def _run_histograms(
@@ -136,21 +151,16 @@ def _run_histograms(
     columns: list[Column],
     profiles: list[dict[str, Any]],
 ) -> None:
-    """Twenty equal-width bins from min to max, the last one closed (as numpy does)."""
+    """Twenty bins from the minimum, the last one closed (as numpy does)."""
     scan = _Scan()
-    edges: dict[int, list[float]] = {}
+    edges: dict[int, list[float] | list[str]] = {}
     for index, column in enumerate(columns):
         if column["type"] in _RANGED:
             profiles[index]["histogram"] = None
-            bounds = _bounds(profiles[index])
-            if bounds is not None:
-                edges[index] = _edges(*bounds)
-                scan.add(
-                    index,
-                    "histogram",
-                    _bucket_count(column),
-                    (edges[index][0], _width(edges[index])),
-                )
+            bins = _bins(column, profiles[index].get("min"), profiles[index].get("max"))
+            if bins is not None:
+                edges[index] = bins.edges
+                scan.add(index, "histogram", bins.expr, bins.params)
     if not scan.exprs:
         return
     row = cursor.execute(
@@ -158,73 +168,60 @@ def _run_histograms(
     ).fetchall()[0]
     for (index, _), counts in zip(scan.targets, row, strict=True):
         histogram = [int((counts or {}).get(bin_, 0)) for bin_ in range(BINS)]
-        kind = columns[index]["type"]
-        profiles[index]["histogram"] = {
-            "edges": _edge_labels(edges[index], kind),
-            "counts": histogram,
-        }
+        profiles[index]["histogram"] = {"edges": edges[index], "counts": histogram}
 
 
-def _numeric_sql(column: Column) -> str:
-    """The column as a number on the histogram's axis: days or microseconds since 1970."""
-    ident = quote_ident(column["name"])
-    if column["type"] == "date":
-        return f"({ident} - DATE '1970-01-01')"
-    if column["type"] == "timestamp":
-        return f"epoch_us({ident})"
-    return ident
-
-
-def _to_axis(value: Any) -> float:
-    if isinstance(value, datetime):
-        return (value - _EPOCH) / timedelta(microseconds=1)
-    if isinstance(value, date):
-        return float((value - _EPOCH_DATE).days)
-    return float(value)
-
-
-def _bounds(profile: dict[str, Any]) -> tuple[float, float] | None:
-    """The finite range of a column, or None when it has no (finite) value or is too wide."""
-    if profile.get("min") is None or profile.get("max") is None:
+def _bins(column: Column, low: Any, high: Any) -> _Bins | None:
+    """The histogram of a column ranging from ``low`` to ``high``, or None without a range."""
+    if low is None or high is None:
         return None
-    low, high = _to_axis(profile["min"]), _to_axis(profile["max"])
-    return (low, high) if math.isfinite(high - low) else None
+    if column["type"] == "date":
+        return _date_bins(column, low, high)
+    if column["type"] == "timestamp":
+        return _timestamp_bins(column, low, high)
+    return _number_bins(column, float(low), float(high))
 
 
-def _edges(low: float, high: float) -> list[float]:
-    """``BINS + 1`` edges; a single value gets a unit-wide range around it, as numpy does."""
+def _number_bins(column: Column, low: float, high: float) -> _Bins | None:
+    """Equal widths; a single value gets a unit-wide range around it, as numpy does."""
+    if not math.isfinite(high - low):
+        return None
     if low == high:
         low, high = low - 0.5, high + 0.5
     step = (high - low) / BINS
-    return [low + step * position for position in range(BINS)] + [high]
-
-
-def _width(edges: list[float]) -> float:
-    return (edges[-1] - edges[0]) / BINS
-
-
-def _bucket_count(column: Column) -> str:
-    """``histogram`` of each value's bin number; the maximum lands in the last bin."""
-    value = _numeric_sql(column)
-    bucket = f"least(CAST(floor(({value} - ?) / ?) AS BIGINT), {BINS - 1})"
+    edges = [low + step * position for position in range(BINS)] + [high]
+    ident = quote_ident(column["name"])
+    bucket = f"least(CAST(floor(({ident} - ?) / ?) AS BIGINT), {BINS - 1})"
     # ``least`` ignores nulls, so they are kept out explicitly; NaN and infinities have no bin.
-    binned = f"isfinite({value})" if column["type"] == "float" else f"{value} IS NOT NULL"
-    return f"histogram(CASE WHEN {binned} THEN {bucket} END)"
+    binned = f"isfinite({ident})" if column["type"] == "float" else f"{ident} IS NOT NULL"
+    return _Bins(f"histogram(CASE WHEN {binned} THEN {bucket} END)", (low, step), edges)
 
 
-def _edge_labels(edges: list[float], kind: str) -> list[float | str]:
-    """Edges as numbers, or ISO text for dates (whole days as dates) and timestamps."""
-    if kind == "timestamp":
-        return [_iso(_EPOCH + timedelta(microseconds=round(edge))) for edge in edges]
-    if kind == "date":
-        if all(edge.is_integer() for edge in edges):
-            return [(_EPOCH_DATE + timedelta(days=int(edge))).isoformat() for edge in edges]
-        return [_iso(_EPOCH + timedelta(microseconds=round(edge * 86_400e6))) for edge in edges]
-    return list(edges)
+def _date_bins(column: Column, low: int, high: int) -> _Bins:
+    """Bins of the same whole number of days, the fewest that cover the range in twenty."""
+    step = max(1, -(-(high - low) // BINS))
+    bucket = f"least(({_axis_sql(column)} - ?) // ?, {BINS - 1})"
+    expr = f"histogram(CASE WHEN isfinite({quote_ident(column['name'])}) THEN {bucket} END)"
+    edges = [format_days(low + step * position) for position in range(BINS + 1)]
+    return _Bins(expr, (low, step), edges)
 
 
-def _iso(value: datetime) -> str:
-    return value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+def _timestamp_bins(column: Column, low: int, high: int) -> _Bins:
+    """Equal widths in exact arithmetic; each edge is the first microsecond of its bin."""
+    span = max(high - low, BINS)
+    offset = f"(CAST({_axis_sql(column)} AS HUGEINT) - ?)"
+    bucket = f"CAST(least({offset} * {BINS} // CAST(? AS HUGEINT), {BINS - 1}) AS BIGINT)"
+    expr = f"histogram(CASE WHEN isfinite({quote_ident(column['name'])}) THEN {bucket} END)"
+    edges = [format_microseconds(low - (-span * position // BINS)) for position in range(BINS + 1)]
+    return _Bins(expr, (low, span), edges)
+
+
+def _axis_sql(column: Column) -> str:
+    """A date or timestamp as a whole number: days or microseconds since 1970."""
+    ident = quote_ident(column["name"])
+    if column["type"] == "date":
+        return f"({ident} - DATE '1970-01-01')"
+    return f"epoch_us({ident})"
 
 
 # -- top values
@@ -259,11 +256,16 @@ def _finish(profile: dict[str, Any]) -> dict[str, Any]:
     """JSON-ready: dates as ISO text, no NaN or infinite floats, bool counts as plain ints."""
     if profile["type"] == "bool":
         profile["distinct"] = int(profile["true"] > 0) + int(profile["false"] > 0)
+    text = _FORMATS.get(profile["type"])
     for key, value in profile.items():
-        if isinstance(value, datetime):
-            profile[key] = _iso(value)
-        elif isinstance(value, date):
-            profile[key] = value.isoformat()
+        if text is not None and key in ("min", "max") and value is not None:
+            profile[key] = text(int(value))
         elif isinstance(value, float) and not math.isfinite(value):
             profile[key] = None
     return profile
+
+
+_FORMATS: dict[str, Callable[[int], str]] = {
+    "date": format_days,
+    "timestamp": format_microseconds,
+}

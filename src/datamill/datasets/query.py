@@ -22,7 +22,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import CancelledError
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,6 +102,12 @@ class ParquetRows:
             table = parquet.read_row_groups(range(first, last + 1), columns=names)
         return table.slice(offset - index.starts[first], end - offset)
 
+    def forget(self, path: Path) -> None:
+        """Drop the metadata kept for ``path``, whatever its versions."""
+        with self._lock:
+            for key in [key for key in self._files if key[0] == str(path)]:
+                self._chunks -= self._files.pop(key).chunks
+
     def _index(self, path: Path) -> _FileIndex:
         """The file's metadata, keyed by path, mtime and size so a rewritten file is re-read."""
         stat = path.stat()
@@ -175,7 +181,7 @@ class RowsReader:
         self._engine = engine
         self._files = ParquetRows()
         self._cache = ViewCache(cache_dir, cache_bytes)
-        self._building: set[duckdb.DuckDBPyConnection] = set()
+        self._building: dict[duckdb.DuckDBPyConnection, str] = {}  # cursor: source file
         self._lock = threading.Lock()
         self._closed = False
 
@@ -194,7 +200,7 @@ class RowsReader:
         direct_first = offset + limit <= DIRECT_DEPTH and not _has_row_number_column(columns)
         if direct_first and self._cache.pending(key) is None:
             page = self._direct(path, columns, view, offset, limit)
-            self._cache.start(key, self._builder(path, columns, view))
+            self._cache.start(key, path, self._builder(path, columns, view))
             return page
         return self._after_build(path, columns, view, offset, limit)
 
@@ -209,16 +215,30 @@ class RowsReader:
         with self._cursor() as cursor:
             return _count(cursor, path, columns, view)
 
+    def forget(self, path: Path) -> None:
+        """Drop every cached view of the revision file at ``path`` (the path its rows were read
+        with), as when it is deleted: queued builds are cancelled, a running one interrupted, and
+        the files deleted as soon as no reader is using them."""
+        self._cache.forget(path)
+        self._files.forget(path)
+        self._interrupt(lambda source: source == str(path))
+
     def close(self) -> None:
         """Stop background builds: interrupt the running query, drop the queued ones."""
         with self._lock:
             self._closed = True
-            building = list(self._building)
-        for cursor in building:
-            cursor.interrupt()
+        self._interrupt(lambda source: True)
         self._cache.close()
 
     # -- internals ---------------------------------------------------------------------------------
+
+    def _interrupt(self, matches: Callable[[str], bool]) -> None:
+        """Interrupt the builds whose source ``matches`` (one that just ended is left alone)."""
+        with self._lock:
+            building = [cursor for cursor, source in self._building.items() if matches(source)]
+        for cursor in building:
+            with suppress(duckdb.Error):
+                cursor.interrupt()
 
     def _key(self, path: Path, columns: list[Column], view: View) -> str:
         """The cache key: the file's identity (path, mtime, size), its columns and the view."""
@@ -242,7 +262,7 @@ class RowsReader:
     ) -> Page:
         """Wait for the view's file (starting its build if needed); answer directly without one."""
         key = self._key(path, columns, view)
-        build = self._cache.start(key, self._builder(path, columns, view))
+        build = self._cache.start(key, path, self._builder(path, columns, view))
         if build is not None:
             try:
                 build.result()
@@ -283,12 +303,12 @@ class RowsReader:
             with self._lock:
                 if self._closed:
                     raise RuntimeError("the rows reader is closed")
-                self._building.add(cursor)
+                self._building[cursor] = str(path)
             try:
                 cursor.execute(copy, [str(path), *params, str(target)])
             finally:
                 with self._lock:
-                    self._building.discard(cursor)
+                    self._building.pop(cursor, None)
 
     @contextmanager
     def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:

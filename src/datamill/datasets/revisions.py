@@ -119,6 +119,11 @@ def revision_file(settings: Settings, revision: Revision) -> Path:
     return resolve_inside(settings.revisions_dir, revision.path)
 
 
+def revision_files(db: Session, settings: Settings, dataset: Dataset) -> list[Path]:
+    paths = db.scalars(select(Revision.path).where(Revision.dataset_id == dataset.id))
+    return [resolve_inside(settings.revisions_dir, path) for path in paths]
+
+
 def revision_columns(revision: Revision) -> list[Column]:
     return [Column(name=c["name"], type=c["type"]) for c in revision.columns]
 

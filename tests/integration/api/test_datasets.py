@@ -182,3 +182,16 @@ def test_dataset_list_is_paginated_and_searchable(alice_client: TestClient) -> N
     assert len(page["data"]) == 2
     found = alice_client.get("/api/v1/datasets", params={"q": "AMM"}).json()
     assert [d["name"] for d in found["data"]] == ["gamma"]
+
+
+def test_delete_also_removes_the_datasets_cached_views(
+    alice_client: TestClient, uploaded: dict[str, Any], ctx: AppContext
+) -> None:
+    url = f"/api/v1/datasets/{uploaded['id']}"
+    sort = json.dumps([{"column": "price", "desc": True}])
+    for offset in (0, 1, 2):  # the second request waits for the materialised view
+        assert alice_client.get(f"{url}/rows", params={"sort": sort, "offset": offset}).is_success
+    cache = ctx.settings.cache_dir / "views"
+    assert list(cache.glob("*.parquet"))
+    assert alice_client.delete(url).status_code == 204
+    assert list(cache.glob("*.parquet")) == []

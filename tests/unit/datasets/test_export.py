@@ -276,3 +276,48 @@ def test_large_exports_stream_in_many_chunks(engine: Engine, tmp_path: Path, scr
     )
     assert len(chunks) > 1 and max(len(chunk) for chunk in chunks) <= export_module.CHUNK_BYTES
     assert b"".join(chunks).count(b"\r\n") == 300_001
+
+
+# -- formulas and cleanup --------------------------------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://evil","x")', "=1+", "@SUM(1)", "=A1:", "+1", "-2"]
+
+
+def test_xlsx_writes_text_that_looks_like_a_formula_as_a_plain_string(
+    engine: Engine, tmp_path: Path, scratch: Path
+) -> None:
+    path = tmp_path / "formulas.parquet"
+    pq.write_table(pa.table({"=1+": pa.array(FORMULAS, pa.string())}), path)
+    columns = columns_of(pq.read_schema(path))
+    result = export(engine, path, columns, View(), "xlsx", tmp_dir=scratch)
+    data = b"".join(result.chunks)
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    cells = [row[0] for row in sheet.iter_rows()]
+    assert [(cell.value, cell.data_type) for cell in cells] == [
+        (text, "s") for text in ["=1+", *FORMULAS]
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet", "xlsx"])
+def test_cleanup_deletes_the_temporary_file_of_a_stream_left_half_read(
+    engine: Engine, table: Path, scratch: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export_module, "CHUNK_BYTES", 16)
+    result = export(engine, table, COLUMNS, SORTED, fmt, tmp_dir=scratch)
+    next(result.chunks)
+    assert len(list(scratch.glob("*"))) == 1
+    result.cleanup()
+    assert list(scratch.glob("*")) == []
+    result.cleanup()  # idempotent
+    assert list(result.chunks) == []
+
+
+def test_cleanup_of_the_revision_file_itself_keeps_it(
+    engine: Engine, table: Path, scratch: Path
+) -> None:
+    result = export(engine, table, COLUMNS, View(), "parquet", tmp_dir=scratch)
+    next(result.chunks)
+    result.cleanup()
+    result.cleanup()
+    assert table.exists() and pq.read_table(table).num_rows == len(ROWS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections import Counter
@@ -143,12 +144,20 @@ def axis(name: str) -> list[float]:
     return result
 
 
+def histogram_range(name: str) -> tuple[float, float]:
+    """Minimum to maximum; for dates, twenty bins of the fewest whole days that cover it."""
+    low, high = min(axis(name)), max(axis(name))
+    if name == "day":
+        return low, low + 20 * max(1, math.ceil((high - low) / 20))
+    return low, high
+
+
 @pytest.mark.parametrize("name", ["n", "x", "day", "at"])
 def test_histograms_have_twenty_bins_counted_like_numpy(
     profiled: dict[str, Any], name: str
 ) -> None:
     histogram = column(profiled, name)["histogram"]
-    counts, _ = np.histogram(axis(name), bins=20, range=(min(axis(name)), max(axis(name))))
+    counts, _ = np.histogram(axis(name), bins=20, range=histogram_range(name))
     assert len(histogram["edges"]) == 21
     assert histogram["counts"] == counts.tolist()
     assert sum(histogram["counts"]) == len(axis(name))
@@ -281,3 +290,92 @@ def test_a_view_profiles_only_its_rows(engine: Engine, tmp_path: Path) -> None:
         column(result, "word")["top"][0]["count"]
         == Counter(values("word", kept)).most_common(1)[0][1]
     )
+
+
+# -- extreme dates and exact edges -----------------------------------------------------------------
+
+
+def profile_of(engine: Engine, path: Path, table: pa.Table) -> dict[str, dict[str, Any]]:
+    pq.write_table(table, path)
+    result = compute_profile(engine, path, columns_of(table.schema))
+    json.dumps(result, allow_nan=False)
+    return {item["name"]: item for item in result["columns"]}
+
+
+def exact_edges(low: int, high: int) -> list[int]:
+    span = max(high - low, 20)
+    return [low + -(-span * position // 20) for position in range(21)]
+
+
+def micros(value: datetime) -> int:
+    return (value - datetime(1970, 1, 1)) // timedelta(microseconds=1)
+
+
+def test_dates_and_timestamps_after_year_9999_are_profiled_as_iso_text(
+    engine: Engine, tmp_path: Path
+) -> None:
+    far_day, far_micros = 3_000_000, 316_516_204_800_500_000  # 10183-09-21, 12000-01-01T00:00:00.5
+    table = pa.table(
+        {
+            "day": pa.array([0, far_day, None], pa.date32()),
+            "at": pa.array([0, far_micros, None], pa.timestamp("us")),
+        }
+    )
+    profiled = profile_of(engine, tmp_path / "far.parquet", table)
+    day, at = profiled["day"], profiled["at"]
+    assert (day["min"], day["max"]) == ("1970-01-01", "10183-09-21")
+    assert (at["min"], at["max"]) == ("1970-01-01T00:00:00", "12000-01-01T00:00:00.500000")
+    assert day["histogram"]["edges"][::20] == ["1970-01-01", "10183-09-21"]
+    assert at["histogram"]["edges"][::20] == [at["min"], at["max"]]
+    assert day["histogram"]["counts"][::19] == at["histogram"]["counts"][::19] == [1, 1]
+
+
+def test_timestamps_up_to_the_last_microsecond_of_9999_get_exact_edges(
+    engine: Engine, tmp_path: Path
+) -> None:
+    low, high = datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59, 999_999)
+    table = pa.table({"at": pa.array([low, high], pa.timestamp("us"))})
+    histogram = profile_of(engine, tmp_path / "wide.parquet", table)["at"]["histogram"]
+    expected = exact_edges(micros(low), micros(high))
+    edges = [micros(datetime.fromisoformat(edge)) for edge in histogram["edges"]]
+    assert edges == expected
+    assert histogram["edges"][-1] == "9999-12-31T23:59:59.999999"
+    assert histogram["counts"][0] == histogram["counts"][-1] == 1
+
+
+def test_timestamp_edges_a_few_microseconds_apart_are_distinct_whole_microseconds(
+    engine: Engine, tmp_path: Path
+) -> None:
+    start = datetime(2024, 1, 1)
+    values = [start + timedelta(microseconds=offset) for offset in (0, 3, 7)]
+    table = pa.table({"at": pa.array(values, pa.timestamp("us"))})
+    histogram = profile_of(engine, tmp_path / "close.parquet", table)["at"]["histogram"]
+    edges = [micros(datetime.fromisoformat(edge)) for edge in histogram["edges"]]
+    assert edges == [micros(start) + offset for offset in range(21)]
+    assert [index for index, count in enumerate(histogram["counts"]) if count] == [0, 3, 7]
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [(date(1000, 1, 1), date(2024, 5, 17)), (date(2024, 1, 1), date(2024, 1, 6))],
+    ids=["centuries", "days"],
+)
+def test_date_edges_are_whole_days_evenly_spaced_from_the_minimum(
+    engine: Engine, tmp_path: Path, low: date, high: date
+) -> None:
+    table = pa.table({"day": pa.array([low, high, high], pa.date32())})
+    histogram = profile_of(engine, tmp_path / "days.parquet", table)["day"]["histogram"]
+    edges = [date.fromisoformat(edge) for edge in histogram["edges"]]
+    steps = {(later - earlier).days for earlier, later in itertools.pairwise(edges)}
+    assert edges[0] == low and edges[-1] >= high and len(steps) == 1
+    assert (edges[-1] - low).days < (high - low).days + 20
+    last = max(index for index, count in enumerate(histogram["counts"]) if count)
+    assert edges[last] <= high < edges[last + 1] and histogram["counts"][last] == 2
+
+
+def test_duckdb_infinite_dates_are_left_out_of_the_range(engine: Engine, tmp_path: Path) -> None:
+    days = [(date(2024, 1, 1) - date(1970, 1, 1)).days, 2**31 - 1, -(2**31) + 1]
+    table = pa.table({"day": pa.array(days, pa.date32())})
+    day = profile_of(engine, tmp_path / "infinite.parquet", table)["day"]
+    assert (day["count"], day["min"], day["max"]) == (3, "2024-01-01", "2024-01-01")
+    assert sum(day["histogram"]["counts"]) == 1

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import given
 from hypothesis import strategies as st
 
-from datamill.datasets.values import column_values, to_records, to_rows
+from datamill.datasets.values import (
+    column_values,
+    format_days,
+    format_microseconds,
+    to_records,
+    to_rows,
+)
+
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 TABLE = pa.table(
     {
@@ -93,3 +102,39 @@ def test_floats_round_trip_through_json(values: list[float | None]) -> None:
 def test_timestamps_match_python_isoformat(values: list[datetime | None]) -> None:
     encoded = column_values(pa.array(values, pa.timestamp("us")))
     assert encoded == [None if value is None else value.isoformat() for value in values]
+
+
+def test_years_beyond_arrows_sixteen_bit_year_are_formatted_exactly() -> None:
+    days = [17_542_597, -18_981_653, 2**31 - 2, -(2**31) + 2]  # 50000 AD, 50001 BC, DuckDB's ends
+    assert column_values(pa.array([*days, None], pa.date32())) == [
+        "50000-01-01",
+        "-50000-01-01",
+        "5881580-07-10",
+        "-5877641-06-25",  # DuckDB: 5877642-06-25 (BC)
+        None,
+    ]
+    micros = [6_249_223_180_800_000_000, -(2**63) + 1, 2**63 - 1]
+    assert column_values(pa.array([*micros, 1], pa.timestamp("us"))) == [
+        "200000-01-01T00:00:00",
+        "-290308-12-21T19:59:05.224193",
+        "294247-01-10T04:00:54.775807",
+        "1970-01-01T00:00:00.000001",
+    ]
+
+
+@given(st.integers(-(2**31) + 1, 2**31 - 1))
+def test_format_days_agrees_with_python_and_arrow_where_they_reach(days: int) -> None:
+    if date.min.toordinal() <= days + EPOCH_ORDINAL <= date.max.toordinal():
+        assert format_days(days) == date.fromordinal(days + EPOCH_ORDINAL).isoformat()
+    if -11_000_000 <= days <= 11_000_000:  # about ±30,000 years: Arrow's own range
+        arrow = pc.strftime(pa.array([days], pa.date32()), format="%Y-%m-%d")
+        assert [format_days(days)] == arrow.to_pylist()
+
+
+@given(st.integers(-(2**62), 2**62))
+def test_format_microseconds_agrees_with_python_where_it_reaches(micros: int) -> None:
+    try:
+        expected = (datetime(1970, 1, 1) + timedelta(microseconds=micros)).isoformat()
+    except OverflowError:
+        return
+    assert format_microseconds(micros) == expected

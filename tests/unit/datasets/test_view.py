@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from datamill.datasets.engine import Engine
 from datamill.datasets.types import Column
 from datamill.datasets.view import (
     Filter,
@@ -435,3 +436,161 @@ def test_text_form_matches_the_grid_encoding_of_timestamps() -> None:
             "(TIMESTAMP '2024-01-02 03:04:05.25'), (NULL)) t(\"at\")"
         ).fetchall()
     assert [row[0] for row in rows] == ["2024-01-02T03:04:05", "2024-01-02T03:04:05.250000", None]
+
+
+# -- hostile values: every one an Invalid naming its item, never a server error --------------------
+
+
+@pytest.mark.parametrize(
+    ("item", "loc"),
+    [
+        ({"column": "val", "op": "eq", "value": 10**400}, ["value"]),
+        ({"column": "val", "op": "in", "value": [1, 10**400]}, ["value", 1]),
+        ({"column": "val", "op": "between", "value": [-(10**400), 1]}, ["value", 0]),
+        ({"column": "val", "op": "lt", "value": "1e400"}, ["value"]),
+        ({"column": "at", "op": "eq", "value": "0001-01-01T00:00:00+01:00"}, ["value"]),
+        ({"column": "at", "op": "gt", "value": "9999-12-31T23:59:59-01:00"}, ["value"]),
+    ],
+)
+def test_values_beyond_the_columns_range_are_invalid(item: dict[str, Any], loc: list[Any]) -> None:
+    errors = errors_of(filter=json.dumps([item]))
+    assert [error["loc"] for error in errors] == [["query", "filter", 0, *loc]]
+    assert repr(item["column"]) in errors[0]["msg"]
+
+
+@pytest.mark.parametrize("param", ["sort", "filter"])
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_json_nested_too_deeply_is_invalid(param: str, depth: int) -> None:
+    """Too deep to parse is refused as such; parsed, the inner lists are not objects."""
+    errors = errors_of(**{param: "[" * depth + "]" * depth})
+    assert all(error["loc"][:2] == ["query", param] for error in errors)
+    if depth == 100_000:
+        assert errors == [{"loc": ["query", param], "msg": f"{param} is nested too deeply"}]
+
+
+def test_deeply_nested_values_and_ops_are_named_not_echoed() -> None:
+    deep = "[" * 900 + "]" * 900
+    item = '{"column": "id", "op": %s}, {"column": "id", "op": "eq", "value": %s}'
+    errors = errors_of(filter=f"[{item % (deep, deep)}]")
+    assert [error["loc"] for error in errors] == [
+        ["query", "filter", 0, "op"],
+        ["query", "filter", 1, "value"],
+    ]
+    assert all(len(error["msg"]) < 400 for error in errors)
+
+
+@pytest.mark.parametrize("param", ["sort", "filter"])
+def test_sort_and_filter_take_at_most_a_hundred_items(param: str) -> None:
+    items = [{"column": "id", "op": "is_null"} if param == "filter" else {"column": "id"}] * 101
+    errors = errors_of(**{param: json.dumps(items)})
+    assert [error["loc"] for error in errors] == [["query", param]]
+    assert "at most 100" in errors[0]["msg"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("id", "1_0"),
+        ("id", " 1_0 "),
+        ("id", "1e3"),
+        ("id", "0x10"),
+        ("id", "\u0661\u0662"),  # Arabic-Indic digits, which int() accepts
+        ("id", "1" * 400),
+        ("val", "1_0.5"),
+        ("val", "0x1p3"),
+        ("val", "\u0661\u066b\u0665"),
+    ],
+)
+def test_numbers_in_python_only_syntax_are_refused(column: str, value: str) -> None:
+    errors = errors_of(filter=one_filter(column, "eq", value=value))
+    assert [error["loc"] for error in errors] == [["query", "filter", 0, "value"]]
+
+
+def test_plain_signed_decimal_numbers_are_accepted() -> None:
+    filters = [
+        {"column": "id", "op": "in", "value": ["+5", "-5", " 7 ", "0007"]},
+        {"column": "val", "op": "in", "value": ["-1.5e3", ".5", "+Infinity", "nan"]},
+    ]
+    view = parse_view(None, json.dumps(filters), None, COLUMNS)
+    assert view.filters[0].value == (5, -5, 7, 7)
+    floats = view.filters[1].value
+    assert isinstance(floats, tuple) and floats[:3] == (-1500.0, 0.5, math.inf)
+    assert math.isnan(floats[3])  # type: ignore[arg-type]
+
+
+def test_numbers_given_to_text_ops_mean_their_json_text_as_the_grid_shows_it() -> None:
+    filters = [
+        {"column": "name", "op": "contains", "value": math.nan},
+        {"column": "name", "op": "starts_with", "value": -math.inf},
+        {"column": "name", "op": "eq", "value": math.inf},
+        {"column": "id", "op": "contains", "value": 12},
+    ]
+    view = parse_view(None, json.dumps(filters), None, COLUMNS)
+    assert [item.value for item in view.filters] == ["NaN", "-Infinity", "Infinity", "12"]
+
+
+def test_a_non_finite_number_never_matches_python_text_like_inf() -> None:
+    columns: list[Column] = [{"name": "s", "type": "text"}]
+    view = parse_view(None, one_filter("s", "contains", value=-math.inf), None, columns)
+    where, params = where_clause(view, columns)
+    with duckdb.connect() as connection:
+        rows = connection.execute(
+            f"SELECT s FROM (VALUES ('-inf'), ('-Infinity'), ('nan')) t(s) {where}", params
+        ).fetchall()
+    assert rows == [("-Infinity",)]
+
+
+# -- regular expressions are checked without a global connection -----------------------------------
+
+
+def test_regexes_are_checked_on_a_cursor_of_the_engine_given_and_it_is_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = Engine("64MB", tmp_path / "spill", threads=1)
+    taken: list[duckdb.DuckDBPyConnection] = []
+    original = engine.cursor
+
+    def cursor() -> duckdb.DuckDBPyConnection:
+        taken.append(original())
+        return taken[-1]
+
+    monkeypatch.setattr(engine, "cursor", cursor)
+    try:
+        filters = [
+            {"column": "name", "op": "regex", "value": "^a"},
+            {"column": "name", "op": "regex", "value": "a("},
+        ]
+        errors = errors_of_with(filter=json.dumps(filters), engine=engine)
+        assert [error["loc"] for error in errors] == [["query", "filter", 1, "value"]]
+        assert len(taken) == 1
+        with pytest.raises(duckdb.ConnectionException):
+            taken[0].execute("SELECT 1")
+        assert parse_view(None, one_filter("id", "eq", value=1), None, COLUMNS, engine=engine)
+        assert len(taken) == 1  # no regex, no cursor
+    finally:
+        engine.close()
+
+
+def test_without_an_engine_regexes_are_checked_on_a_private_connection_that_is_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened: list[duckdb.DuckDBPyConnection] = []
+    original = duckdb.connect
+
+    def connect(*args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
+        opened.append(original(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(duckdb, "connect", connect)
+    view = parse_view(None, one_filter("name", "regex", value="^a"), None, COLUMNS)
+    assert view.filters[0].value == "^a"
+    assert len(opened) == 1
+    with pytest.raises(duckdb.ConnectionException):
+        opened[0].execute("SELECT 1")
+
+
+def errors_of_with(engine: Engine, filter: str) -> list[dict[str, Any]]:
+    with pytest.raises(Invalid) as caught:
+        parse_view(None, filter, None, COLUMNS, engine=engine)
+    assert caught.value.errors is not None
+    return [dict(error) for error in caught.value.errors]
