@@ -1,0 +1,1 @@
+"""Tasks and pipelines as specifications: parsing, checking, references, the step graph."""
