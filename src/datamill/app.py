@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from datamill import __version__
-from datamill.api import auth, datasets, health, tokens
+from datamill.api import auth, datasets, health, pipelines, tasks, tokens
 from datamill.api.docs import install_docs
 from datamill.api.limits import BodyLimit
 from datamill.config import Settings
@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in (health.router, auth.router, tokens.router, datasets.router):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(tasks.router, prefix="/api/v1")
+    app.include_router(pipelines.router, prefix="/api/v1")
     app.add_middleware(BodyLimit)
     install_docs(app, "/api/openapi.json")
     _install_error_handlers(app)

@@ -1,0 +1,293 @@
+"""Tasks and pipelines in the database: registering tasks, saving pipeline versions, reading them.
+
+Repository functions take the session and flush; the route commits. A spec arrives as the text its
+author wrote (YAML or JSON) and is kept verbatim beside its parsed form (``spec``, the JSON the
+rest of the code reads). Errors in a submitted spec are 422s whose ``loc`` starts with ``"body"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session
+
+from datamill.db.models import Pipeline, PipelineVersion, Task, User, utcnow
+from datamill.pipelines.check import check_pipeline, check_pipeline_text
+from datamill.pipelines.errors import Error, SpecError
+from datamill.pipelines.interface import interface
+from datamill.pipelines.pipeline import PipelineSpec, parse_pipeline, pipeline_from_document
+from datamill.pipelines.tasks import TaskSpec, parse_task, task_from_document
+from datamill.problems import Conflict, Invalid, NotFound, field_error
+
+
+class RegisteredTasks(Mapping[str, TaskSpec]):
+    """The tasks table as a read-only mapping of specs by name, read one name at a time.
+
+    ``check_pipeline`` only asks for the tasks a pipeline names, so nothing else is loaded.
+    ``overrides`` stand in for rows (to judge a task before it replaces the stored one).
+    """
+
+    def __init__(self, db: Session, overrides: Mapping[str, TaskSpec] | None = None) -> None:
+        self._db = db
+        self._overrides = dict(overrides or {})
+        self._cache: dict[str, TaskSpec | None] = dict(self._overrides)
+
+    def __getitem__(self, name: str) -> TaskSpec:
+        if name not in self._cache:
+            row = find_task(self._db, name)
+            self._cache[name] = None if row is None else task_spec(row)
+        spec = self._cache[name]
+        if spec is None:
+            raise KeyError(name)
+        return spec
+
+    def __iter__(self) -> Iterator[str]:
+        stored = self._db.scalars(select(Task.name)).all()
+        return iter(sorted({*stored, *self._overrides}))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _in_body(errors: Sequence[Error], subject: str) -> SpecError:
+    """A refusal listing ``errors`` in the request body (the detail keeps the document's paths)."""
+    refusal = SpecError(errors, subject=subject)
+    refusal.errors = [field_error(["body", *e["loc"]], e["msg"]) for e in refusal.items]
+    return refusal
+
+
+def read_task(text: str) -> TaskSpec:
+    try:
+        return parse_task(text)
+    except SpecError as exc:
+        raise _in_body(exc.items, "task") from None
+
+
+def read_pipeline(text: str) -> PipelineSpec:
+    try:
+        return parse_pipeline(text)
+    except SpecError as exc:
+        raise _in_body(exc.items, "pipeline") from None
+
+
+def task_spec(task: Task) -> TaskSpec:
+    return task_from_document(task.spec)
+
+
+def pipeline_spec(version: PipelineVersion) -> PipelineSpec:
+    return pipeline_from_document(version.spec)
+
+
+# Tasks
+
+
+def find_task(db: Session, name: str) -> Task | None:
+    return db.scalar(select(Task).where(Task.name == name))
+
+
+def get_task(db: Session, name: str) -> Task:
+    task = find_task(db, name)
+    if task is None:
+        raise NotFound(f"There is no task named {name!r}.")
+    return task
+
+
+def list_tasks(db: Session, offset: int, limit: int) -> tuple[Sequence[Task], int]:
+    """Tasks by name."""
+    total = db.scalar(select(func.count()).select_from(Task)) or 0
+    query = select(Task).order_by(Task.name).offset(offset).limit(limit)
+    return db.scalars(query).all(), total
+
+
+def create_task(db: Session, text: str, user: User) -> Task:
+    spec = read_task(text)
+    if find_task(db, spec.name) is not None:
+        raise Conflict(
+            f"A task named {spec.name!r} already exists; PUT /api/v1/tasks/{spec.name} replaces it."
+        )
+    task = Task(name=spec.name, spec=spec.document(), source=text, creator=user)
+    db.add(task)
+    db.flush()
+    return task
+
+
+def replace_task(db: Session, task: Task, text: str) -> list[str]:
+    """Replace a task's spec; the answer lists the pipelines it no longer fits (they are kept:
+    their next run is refused until they are fixed)."""
+    spec = read_task(text)
+    if spec.name != task.name:
+        raise Invalid(
+            f"The spec is named {spec.name!r} but replaces the task {task.name!r}; "
+            "a task cannot be renamed.",
+            errors=[field_error(["body", "name"], f"expected '{task.name}'")],
+        )
+    broken = _pipelines_broken_by(db, spec)
+    task.spec = spec.document()
+    task.source = text
+    task.updated_at = utcnow()
+    db.flush()
+    return broken
+
+
+def delete_task(db: Session, task: Task) -> None:
+    """Delete a task no pipeline's latest version uses (older versions do not hold it back)."""
+    users = [pipeline.name for pipeline, _ in _latest_versions_using(db, task.name)]
+    if users:
+        raise Conflict(
+            f"The task {task.name!r} is used by the latest version of "
+            f"{_pipelines_phrase(users)}; change {'it' if len(users) == 1 else 'them'} first."
+        )
+    db.delete(task)
+    db.flush()
+
+
+def _pipelines_phrase(names: list[str]) -> str:
+    quoted = ", ".join(repr(name) for name in names)
+    return f"the pipeline{'s' if len(names) > 1 else ''} {quoted}"
+
+
+def _pipelines_broken_by(db: Session, spec: TaskSpec) -> list[str]:
+    tasks = RegisteredTasks(db, overrides={spec.name: spec})
+    warnings: list[str] = []
+    for pipeline, version in _latest_versions_using(db, spec.name):
+        errors = check_pipeline(pipeline_spec(version), tasks)
+        if errors:
+            first = errors[0]
+            where = ".".join(str(part) for part in first["loc"])
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            warnings.append(
+                f"pipeline '{pipeline.name}' (version {version.version}) no longer checks: "
+                f"{where}: {first['msg']}{more}"
+            )
+    return warnings
+
+
+def _latest_versions_using(db: Session, task_name: str) -> list[tuple[Pipeline, PipelineVersion]]:
+    """Pipelines whose latest version runs ``task_name`` in a step or as an input validator.
+
+    Specs are JSON, which no two dialects query alike; task deletions and replacements are rare
+    admin actions, so the latest specs are scanned here.
+    """
+    rows = db.execute(_with_latest_version().order_by(Pipeline.name)).all()
+    return [(pipeline, version) for pipeline, version in rows if task_name in tasks_used(version)]
+
+
+def tasks_used(version: PipelineVersion) -> set[str]:
+    """The tasks a stored pipeline spec names: in its steps and in its inputs' validators."""
+    spec = version.spec
+    used = {step.get("task") for step in spec.get("steps", {}).values()}
+    for spec_input in spec.get("inputs", {}).values():
+        used.update(
+            validator.get("task")
+            for validator in spec_input.get("validators", [])
+            if validator.get("kind") == "task"
+        )
+    return {name for name in used if isinstance(name, str)}
+
+
+# Pipelines
+
+
+def can_change(user: User, pipeline: Pipeline) -> bool:
+    """Only the owner of a pipeline and admins add versions to it."""
+    return user.is_admin or pipeline.owner_id == user.id
+
+
+def find_pipeline(db: Session, name: str) -> Pipeline | None:
+    return db.scalar(select(Pipeline).where(Pipeline.name == name))
+
+
+def get_pipeline(db: Session, name: str) -> Pipeline:
+    pipeline = find_pipeline(db, name)
+    if pipeline is None:
+        raise NotFound(f"There is no pipeline named {name!r}.")
+    return pipeline
+
+
+def check_text(db: Session, text: str) -> list[Error]:
+    """Every problem of a pipeline written as YAML or JSON, at document paths; saves nothing."""
+    return check_pipeline_text(text, RegisteredTasks(db))
+
+
+def save_pipeline(db: Session, spec: PipelineSpec, text: str, user: User) -> PipelineVersion:
+    """Save ``spec`` as version 1 of a new pipeline, or as the next version of its name.
+
+    The caller has checked that ``user`` may change an existing pipeline of that name. A spec that
+    does not check against the registered tasks is refused with every problem.
+    """
+    errors = check_pipeline(spec, RegisteredTasks(db))
+    if errors:
+        raise _in_body(errors, "pipeline")
+    now = utcnow()
+    pipeline = find_pipeline(db, spec.name)
+    if pipeline is None:
+        # Two first saves of one name at once: the loser's flush breaks the unique name.
+        pipeline = Pipeline(name=spec.name, owner=user, latest_version=1, created_at=now)
+        db.add(pipeline)
+    else:
+        # Incremented by the database, so concurrent saves take one number each.
+        pipeline.latest_version = Pipeline.latest_version + 1
+    pipeline.updated_at = now
+    db.flush()
+    version = PipelineVersion(
+        pipeline=pipeline,
+        version=pipeline.latest_version,
+        spec=spec.document(),
+        source=text,
+        creator=user,
+        created_at=now,
+    )
+    db.add(version)
+    db.flush()
+    return version
+
+
+def _with_latest_version() -> Select[Pipeline, PipelineVersion]:
+    return select(Pipeline, PipelineVersion).join(
+        PipelineVersion,
+        and_(
+            PipelineVersion.pipeline_id == Pipeline.id,
+            PipelineVersion.version == Pipeline.latest_version,
+        ),
+    )
+
+
+def list_pipelines(
+    db: Session, offset: int, limit: int
+) -> tuple[list[tuple[Pipeline, PipelineVersion]], int]:
+    """Every pipeline by name, each with its latest version (pipelines are public services)."""
+    total = db.scalar(select(func.count()).select_from(Pipeline)) or 0
+    query = _with_latest_version().order_by(Pipeline.name).offset(offset).limit(limit)
+    return list(db.execute(query).all()), total
+
+
+def get_version(db: Session, pipeline: Pipeline, number: int) -> PipelineVersion:
+    version = db.scalar(
+        select(PipelineVersion).where(
+            PipelineVersion.pipeline_id == pipeline.id, PipelineVersion.version == number
+        )
+    )
+    if version is None:
+        raise NotFound(f"The pipeline {pipeline.name!r} has no version {number}.")
+    return version
+
+
+def latest_version(db: Session, pipeline: Pipeline) -> PipelineVersion:
+    return get_version(db, pipeline, pipeline.latest_version)
+
+
+def list_versions(
+    db: Session, pipeline: Pipeline, offset: int, limit: int
+) -> tuple[Sequence[PipelineVersion], int]:
+    """Versions, newest first."""
+    where = PipelineVersion.pipeline_id == pipeline.id
+    total = db.scalar(select(func.count()).select_from(PipelineVersion).where(where)) or 0
+    query = select(PipelineVersion).where(where).order_by(PipelineVersion.version.desc())
+    return db.scalars(query.offset(offset).limit(limit)).all(), total
+
+
+def pipeline_interface(version: PipelineVersion) -> dict[str, Any]:
+    """What a caller sends to run this version: its inputs, and a JSON Schema of its params."""
+    return interface(pipeline_spec(version))
