@@ -1,0 +1,1 @@
+"""Runs: the state machine of runs and steps that the orchestrator applies in the database."""
