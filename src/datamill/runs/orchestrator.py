@@ -1,0 +1,233 @@
+"""The run state machine applied to the database: create runs, apply transitions, run the timer.
+
+Plain functions over an explicit session. They flush and never commit: the caller commits, then
+carries out the effects (see ``README.md``, "How the machine is used"). Each transition loads
+its run under a row lock, so transitions of one run are serialised across processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from datamill.db.models import Pipeline, PipelineVersion, Run, RunStep, User, Worker, utcnow
+from datamill.pipelines.graph import step_dependencies
+from datamill.pipelines.store import get_task, pipeline_spec, task_spec
+from datamill.problems import NotFound
+from datamill.runs import machine
+from datamill.runs.effects import Effect, Outcome
+from datamill.runs.persistence import step_record, to_datetime, write_run, write_step
+from datamill.runs.records import RunRecord, new_run
+
+ACTIVE_RUN_STATES = ("queued", "running")
+
+Transition = Callable[..., Outcome]
+"""A function of :mod:`datamill.runs.machine`: ``started``, ``failed``, ``cancel``, ``plan``..."""
+
+
+@dataclass(frozen=True)
+class RunEffect:
+    """An effect of one run, for the timer that handles many runs at once."""
+
+    run_id: str
+    effect: Effect
+
+
+def create_run(
+    db: Session,
+    pipeline: Pipeline,
+    version: PipelineVersion,
+    owner: User,
+    params: Mapping[str, Any],
+    inputs: Mapping[str, Any],
+    now: datetime,
+) -> tuple[Run, list[Effect]]:
+    """A run of ``version`` with one step row per step, each pinning its task's spec as of now.
+
+    The run is planned at once: the effects hold the first dispatches. Raises ``NotFound`` when
+    a task the version names has been deleted, and ``CycleError`` for a graph no order can run.
+    """
+    spec = pipeline_spec(version)
+    graph = step_dependencies(spec)
+    run = Run(
+        pipeline_id=pipeline.id,
+        pipeline_version_id=version.id,
+        owner_id=owner.id,
+        params=dict(params),
+        inputs=dict(inputs),
+        created_at=now,
+    )
+    db.add(run)
+    db.flush()
+    limits: dict[str, int] = {}
+    for name, step in spec.steps.items():
+        task = get_task(db, step.task)
+        pinned = task_spec(task)
+        limits[name] = pinned.retries + 1
+        db.add(
+            RunStep(
+                run_id=run.id,
+                name=name,
+                task_name=task.name,
+                task=dict(task.spec),
+                max_attempts=limits[name],
+                queue=pinned.queue,
+            )
+        )
+    db.flush()
+    outcome = machine.plan(new_run(graph, limits), now.timestamp())
+    save(db, run, outcome, now)
+    return run, list(outcome.effects)
+
+
+def load_run(db: Session, run_id: str, *, lock: bool) -> tuple[Run, RunRecord]:
+    """The run's row and its record, read afresh from the database.
+
+    With ``lock`` the run's row is locked until the transaction ends (``SELECT ... FOR UPDATE``
+    on PostgreSQL; SQLite, which has one writer at a time, ignores it).
+    """
+    query = select(Run).where(Run.id == run_id).execution_options(populate_existing=True)
+    run = db.scalar(query.with_for_update() if lock else query)
+    if run is None:
+        raise NotFound(f"There is no run {run_id!r}.")
+    return run, _record(db, run)
+
+
+def save(db: Session, run: Run, outcome: Outcome, now: datetime | None = None) -> None:
+    """Write the steps ``outcome`` changed and the run's state, then flush.
+
+    ``now`` stamps the run's ``started_at`` / ``finished_at``; by default, the time of the
+    outcome's latest event.
+    """
+    at = now or _latest_time(outcome)
+    if outcome.changed:
+        rows = _step_rows(db, run.id)
+        for name in outcome.changed:
+            write_step(rows[name], outcome.run.steps[name])
+    write_run(run, outcome.run, at)
+    db.flush()
+
+
+def apply(
+    db: Session,
+    run_id: str,
+    transition: Transition,
+    *args: Any,
+    now: datetime,
+    **options: Any,
+) -> Outcome:
+    """Apply ``transition(record, *args, now, **options)`` to the locked run and save it.
+
+    For example ``apply(db, run_id, machine.failed, "load", 2, "exit status 1", now=now)``. An
+    outcome that is not ``applied`` changes nothing in the database.
+    """
+    run, record = load_run(db, run_id, lock=True)
+    outcome = transition(record, *args, now.timestamp(), **options)
+    if outcome.applied:
+        save(db, run, outcome, now)
+    return outcome
+
+
+def active_runs(db: Session) -> list[str]:
+    """The ids of runs not finished yet, oldest first."""
+    query = select(Run.id).where(Run.state.in_(ACTIVE_RUN_STATES)).order_by(Run.created_at)
+    return list(db.scalars(query))
+
+
+def tick(
+    db: Session,
+    now: datetime,
+    heartbeat_timeout: float,
+    *,
+    redeliver_after: float | None = None,
+) -> list[RunEffect]:
+    """The timer: what every active run needs because time passed.
+
+    Dispatches due backoffs and resends dispatches not started after ``redeliver_after``
+    seconds (by default ``heartbeat_timeout``); times out running steps past their pinned
+    task's timeout; and declares lost the running steps whose worker's last heartbeat is older
+    than ``heartbeat_timeout`` seconds (or whose worker row is gone while its id is kept).
+
+    Every active run stays locked until the caller commits; a timer that should not hold them
+    all at once loops over :func:`active_runs` and commits after each :func:`tick_run`.
+    """
+    resend = heartbeat_timeout if redeliver_after is None else redeliver_after
+    found: list[RunEffect] = []
+    for run_id in active_runs(db):
+        effects = tick_run(db, run_id, now, heartbeat_timeout, redeliver_after=resend)
+        found.extend(RunEffect(run_id, effect) for effect in effects)
+    return found
+
+
+def tick_run(
+    db: Session,
+    run_id: str,
+    now: datetime,
+    heartbeat_timeout: float,
+    *,
+    redeliver_after: float | None = None,
+) -> list[Effect]:
+    """:func:`tick` for one run: its effects, with the run locked and saved (not committed)."""
+    resend = heartbeat_timeout if redeliver_after is None else redeliver_after
+    run, record = load_run(db, run_id, lock=True)
+    at = now.timestamp()
+    outcomes = [machine.plan(record, at, redeliver_after=resend)]
+    rows = _step_rows(db, run_id)
+    silent = _silent_workers(db, record, now - timedelta(seconds=heartbeat_timeout))
+    for name, step in record.steps.items():
+        if step.state != "running":
+            continue
+        current = outcomes[-1].run
+        timeout = float(rows[name].task.get("timeout", 3600))
+        started = step.started_at if step.started_at is not None else at
+        if at - started >= timeout:
+            outcomes.append(machine.timed_out(current, name, step.attempt, timeout, at))
+        elif step.worker in silent:
+            outcomes.append(machine.lost(current, name, step.attempt, step.worker, at))
+    effects: list[Effect] = []
+    for outcome in outcomes:
+        if outcome.applied:
+            save(db, run, outcome, now)
+            effects.extend(outcome.effects)
+    return effects
+
+
+def _silent_workers(db: Session, record: RunRecord, since: datetime) -> set[str]:
+    """The workers of the run's running steps that sent no heartbeat since ``since``."""
+    ids = {s.worker for s in record.steps.values() if s.state == "running" and s.worker}
+    if not ids:
+        return set()
+    alive = db.scalars(
+        select(Worker.id).where(Worker.id.in_(ids), Worker.last_heartbeat_at >= since)
+    )
+    return ids - set(alive)
+
+
+def _record(db: Session, run: Run) -> RunRecord:
+    version = db.get(PipelineVersion, run.pipeline_version_id)
+    if version is None:
+        raise NotFound(f"The pipeline version of run {run.id!r} is gone.")
+    graph = step_dependencies(pipeline_spec(version))
+    steps = {name: step_record(row) for name, row in _step_rows(db, run.id).items()}
+    return RunRecord(run.state, steps, graph)  # type: ignore[arg-type]  # only RunState values
+
+
+def _step_rows(db: Session, run_id: str) -> dict[str, RunStep]:
+    query = (
+        select(RunStep)
+        .where(RunStep.run_id == run_id)
+        .order_by(RunStep.name)
+        .execution_options(populate_existing=True)
+    )
+    return {row.name: row for row in db.scalars(query)}
+
+
+def _latest_time(outcome: Outcome) -> datetime:
+    """When an outcome happened, read from its events; the clock when it has none."""
+    moment = to_datetime(max((event.at for event in outcome.events), default=None))
+    return moment or utcnow()
