@@ -17,18 +17,7 @@ from datamill.datasets.engine import Engine
 from datamill.datasets.ingest import IngestOptions
 from datamill.datasets.revisions import commit_new_dataset
 from datamill.datasets.sweep import sweep_orphans
-from datamill.db.engine import make_engine, make_session_factory
-from datamill.db.migrate import upgrade
 from datamill.db.models import Revision
-
-
-@pytest.fixture
-def db(settings: Settings) -> Iterator[Session]:
-    engine = make_engine(settings)
-    upgrade(settings, engine)
-    with make_session_factory(engine)() as session:
-        yield session
-    engine.dispose()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from datamill.auth.users import create_user
 from datamill.config import Settings
-from datamill.db.engine import make_engine, make_session_factory
-from datamill.db.migrate import upgrade
 from datamill.db.models import Run, RunStep, User, Worker
 from datamill.pipelines import store
 from datamill.runs.effects import Dispatch, Terminate
@@ -78,20 +76,6 @@ class Clock:
     def __call__(self) -> datetime:
         self.ticks += 1
         return T0 + timedelta(seconds=self.ticks)
-
-
-@pytest.fixture
-def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(settings)
-    upgrade(settings, engine)
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    with sessions() as session:
-        yield session
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ duplicated messages change nothing, and the timer recovers from silent workers."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,9 +11,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from datamill.auth.users import create_user
-from datamill.config import Settings
-from datamill.db.engine import make_engine, make_session_factory
-from datamill.db.migrate import upgrade
 from datamill.db.models import Run, RunStep, User, Worker
 from datamill.pipelines import store
 from datamill.runs import machine
@@ -56,20 +52,6 @@ steps:
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(settings)
-    upgrade(settings, engine)
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    with sessions() as session:
-        yield session
 
 
 @pytest.fixture

@@ -20,22 +20,10 @@ from datamill.pipelines.graph import (
     step_dependencies,
     topological_order,
 )
+from tests.strategies import dags
 from tests.unit.pipelines.specimens import example_document, pipeline
 
 STATES: tuple[StepState, ...] = get_args(StepState)
-
-
-@st.composite
-def dags(draw: st.DrawFn, min_size: int = 1) -> dict[str, list[str]]:
-    """A random acyclic graph declared in a random order: step i may only depend on steps < i."""
-    size = draw(st.integers(min_value=min_size, max_value=12))
-    names = [f"s{i}" for i in range(size)]
-    graph = {
-        names[i]: draw(st.lists(st.sampled_from(names[:i]), unique=True)) if i else []
-        for i in range(size)
-    }
-    order = draw(st.permutations(names))
-    return {name: graph[name] for name in order}
 
 
 @st.composite

@@ -22,6 +22,7 @@ from datamill.runs import machine
 from datamill.runs.backoff import DEFAULT_BACKOFF
 from datamill.runs.effects import Dispatch, Outcome, RunUpdated, StepUpdated, Terminate
 from datamill.runs.records import RunRecord, new_run
+from tests.strategies import dags as shared_dags
 
 WORKERS = ("w1", "w2", "w3")
 TIMEOUT = 30.0
@@ -29,17 +30,9 @@ Finish = Literal["succeed", "fail", "time_out", "lose"]
 FINISHES: tuple[Finish, ...] = ("succeed", "fail", "time_out", "lose")
 
 
-@st.composite
-def dags(draw: st.DrawFn, max_size: int = 8) -> dict[str, list[str]]:
-    """A random acyclic graph declared in a random order: step i may only depend on steps < i."""
-    size = draw(st.integers(min_value=1, max_value=max_size))
-    names = [f"s{i}" for i in range(size)]
-    graph = {
-        names[i]: draw(st.lists(st.sampled_from(names[:i]), unique=True)) if i else []
-        for i in range(size)
-    }
-    order = draw(st.permutations(names))
-    return {name: graph[name] for name in order}
+def dags() -> st.SearchStrategy[dict[str, list[str]]]:
+    """Random DAGs small enough to simulate many times over."""
+    return shared_dags(max_size=8)
 
 
 @st.composite

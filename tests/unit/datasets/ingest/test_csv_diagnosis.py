@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from datamill.datasets.sniff import SAMPLE_BYTES
 from datamill.problems import Invalid
 from tests.unit.datasets.ingest.files import (
     Lab,
     numbered_lines,
-    open_lab,
 )
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
-    yield from open_lab(tmp_path)
 
 
 def test_a_ragged_row_names_its_line_and_field_counts(lab: Lab) -> None:

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from tests.unit.datasets.ingest.files import (
     Lab,
-    open_lab,
 )
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
-    yield from open_lab(tmp_path)
 
 
 def test_a_late_type_change_makes_the_column_text_with_a_warning(lab: Lab) -> None:

@@ -19,13 +19,7 @@ from datamill.problems import Invalid
 from tests.unit.datasets.ingest.files import (
     Lab,
     csv_bytes,
-    open_lab,
 )
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
-    yield from open_lab(tmp_path)
 
 
 def test_binary_junk_named_csv_is_not_a_text_file(lab: Lab) -> None:

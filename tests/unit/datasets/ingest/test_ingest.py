@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from datamill.problems import Invalid, UnsupportedMediaType
 from tests.unit.datasets.ingest.files import (
     Lab,
-    open_lab,
 )
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
-    yield from open_lab(tmp_path)
 
 
 @pytest.mark.parametrize("data", [b"", b"   \n\n\t\r\n"])

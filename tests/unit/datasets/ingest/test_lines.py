@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from datamill.problems import Invalid
 from tests.unit.datasets.ingest.files import (
     Lab,
-    open_lab,
 )
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
-    yield from open_lab(tmp_path)
 
 
 def test_a_10_mb_single_line_is_refused_with_its_size(lab: Lab) -> None:

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from datamill.datasets.ingest import ROW_GROUP_SIZE
 from tests.unit.datasets.ingest.files import (
     Lab,
     numbered_lines,
-    open_lab,
 )
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
-    yield from open_lab(tmp_path)
-
 
 TYPED = (
     b"i,f,b,d,t,s,mixed,tz\n"

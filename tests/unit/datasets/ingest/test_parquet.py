@@ -5,25 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import io
-from collections.abc import Iterator
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from datamill.datasets.ingest import ROW_GROUP_SIZE
 from datamill.problems import Invalid
 from tests.unit.datasets.ingest.files import (
     Lab,
-    open_lab,
     parquet_bytes,
 )
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
-    yield from open_lab(tmp_path)
 
 
 def test_a_truncated_parquet_file_is_invalid(lab: Lab) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from datamill.problems import Invalid
@@ -12,13 +9,7 @@ from tests.unit.datasets.ingest.files import (
     Lab,
     csv_bytes,
     numbered_lines,
-    open_lab,
 )
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
-    yield from open_lab(tmp_path)
 
 
 def test_bytes_invalid_for_the_declared_encoding_name_the_line(lab: Lab) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -16,14 +14,8 @@ from datamill.datasets.ingest import xlsx as xlsx_module
 from datamill.problems import Invalid
 from tests.unit.datasets.ingest.files import (
     Lab,
-    open_lab,
     workbook_bytes,
 )
-
-
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
-    yield from open_lab(tmp_path)
 
 
 def zip_bomb() -> bytes:
