@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(settings, ctx.db_engine)
         with ctx.sessions() as db:
             sweep_orphans(db, settings)
+        ctx.start_runs()
         app.state.ctx = ctx
         try:
             yield

@@ -84,6 +84,68 @@ class Settings(BaseSettings):
         default="1GB",
         description="Memory limit of the embedded DuckDB engine; larger sorts spill to disk.",
     )
+    executor: Literal["local", "celery"] = Field(
+        default="local",
+        description=(
+            "Who runs pipeline steps: `local`, a pool of worker processes started by "
+            "`datamill serve`, or `celery`, workers started by `datamill worker` that read a broker."
+        ),
+    )
+    workers: int = Field(
+        default=2,
+        ge=0,
+        le=256,
+        description=(
+            "Worker processes of the local pool (`datamill serve --workers N`). 0 starts none: "
+            "steps wait until a pool or Celery worker takes them."
+        ),
+    )
+    broker_url: str | None = Field(
+        default=None,
+        description=(
+            "Celery broker, `redis://host:6379/0` or `amqp://user:password@host:5672//`. "
+            "Needed when the executor is `celery`."
+        ),
+    )
+    events_url: str | None = Field(
+        default=None,
+        description=(
+            "Redis URL for live events (`redis://host:6379/1`), so that every API process "
+            "delivers every event. Unset: events stay within the process (or, with Celery on a "
+            "Redis broker, go through that Redis)."
+        ),
+    )
+    max_active_runs: int = Field(
+        default=20,
+        ge=1,
+        description=(
+            "Runs a member may have queued or running at once; the next submission gets 429. "
+            "Administrators are not limited."
+        ),
+    )
+    heartbeat_seconds: float = Field(
+        default=5.0, gt=0, description="How often a worker tells that it is alive, in seconds."
+    )
+    heartbeat_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description=(
+            "A worker silent for this long is lost: its running steps are dispatched again, or "
+            "failed with the reason `worker lost` when no attempt is left."
+        ),
+    )
+    tick_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description=(
+            "How often the orchestrator looks for due retries, timed-out steps and lost workers."
+        ),
+    )
+    step_log_bytes: int = Field(
+        default=10 * 1024**2,
+        ge=1024,
+        description="Largest step log kept; beyond it the log is cut and says so.",
+    )
     environment: Literal["development", "production"] = Field(
         default="development",
         description="`production` refuses insecure settings (cookies without `Secure`).",
@@ -99,6 +161,19 @@ class Settings(BaseSettings):
             raise ValueError(
                 "DATAMILL_COOKIE_SECURE must be true when DATAMILL_ENVIRONMENT=production"
             )
+        if self.executor == "celery" and not self.broker_url:
+            raise ValueError(
+                "DATAMILL_EXECUTOR=celery needs DATAMILL_BROKER_URL (redis://... or amqp://...)"
+            )
+
+    @property
+    def resolved_events_url(self) -> str | None:
+        """Where events are relayed between processes: the events URL, else a Redis broker."""
+        if self.events_url:
+            return self.events_url
+        if self.executor == "celery" and (self.broker_url or "").startswith("redis"):
+            return self.broker_url
+        return None
 
     @property
     def resolved_database_url(self) -> str:
@@ -118,7 +193,6 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
-
     def ensure_dirs(self) -> None:
         """Create the data directory tree; a no-op when it exists."""
         for path in (self.data_dir, self.revisions_dir, self.tmp_dir, self.cache_dir):

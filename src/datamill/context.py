@@ -16,6 +16,10 @@ from datamill.config import Settings
 from datamill.datasets.engine import Engine
 from datamill.datasets.query import RowsReader
 from datamill.db.engine import make_engine, make_session_factory
+from datamill.events.bus import EventBus, open_bus
+from datamill.executors.base import Deliver, Executor
+from datamill.executors.setup import open_executor
+from datamill.runs.timer import RunTimer
 
 # Concurrent argon2 checks (64 MiB each): enough for a team signing in, bounded for memory.
 PASSWORD_CHECKS = 4
@@ -31,6 +35,12 @@ class AppContext:
     password_checks: threading.BoundedSemaphore
     duck: Engine
     rows: RowsReader
+    bus: EventBus
+    executor: Executor | None = None
+    """Started by :meth:`start_runs`; None in a context that only reads and writes data."""
+    deliver: Deliver | None = None
+    """Carries out a run's effects (dispatches, events) after their commit."""
+    timer: RunTimer | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> AppContext:
@@ -54,9 +64,25 @@ class AppContext:
             password_checks=threading.BoundedSemaphore(PASSWORD_CHECKS),
             duck=duck,
             rows=RowsReader(duck, settings.cache_dir / "views", settings.view_cache_bytes),
+            bus=open_bus(settings.resolved_events_url),
         )
 
+    def start_runs(self) -> None:
+        """Start the executor (the local pool's processes, or the Celery sender) and the timer.
+
+        Separate from :meth:`open` because it starts processes and threads: only a serving
+        app wants them, after its database is migrated.
+        """
+        self.executor, self.deliver = open_executor(self.settings, self.sessions, self.bus)
+        self.timer = RunTimer(self.sessions, self.deliver, self.settings)
+        self.timer.start()
+
     def close(self) -> None:
+        if self.timer is not None:
+            self.timer.close()
+        if self.executor is not None:
+            self.executor.close()
+        self.bus.close()
         self.rows.close()
         self.duck.close()
         self.db_engine.dispose()

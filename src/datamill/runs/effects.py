@@ -25,6 +25,8 @@ class Dispatch:
 
     step: str
     attempt: int
+    queue: str = "default"
+    """The queue of the step's pinned task: only workers serving it may run the attempt."""
 
 
 @dataclass(frozen=True)

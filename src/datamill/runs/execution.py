@@ -61,6 +61,9 @@ REASON_BYTES = 4096
 """How much of the end of stderr those lines are looked for in."""
 STDERR_FILE = ".stderr"
 
+_running_group: int | None = None
+"""The process group of the command this process runs now, for :func:`kill_running_command`."""
+
 Status = Literal["succeeded", "failed", "timed_out"]
 
 
@@ -96,11 +99,14 @@ def execute_attempt(
     attempt: int,
     worker_id: str,
     now: Callable[[], datetime],
+    on_commit: Callable[[Outcome], None] | None = None,
 ) -> Outcome | None:
     """Run attempt ``attempt`` of ``step`` and report how it ended.
 
-    Returns the outcome of the final transition (the caller carries out its effects), or None
-    when ``started`` was not applied and nothing ran. The final transition may itself be
+    ``on_commit`` is called with each applied outcome right after its commit (``started``,
+    then the final transition), for the caller to carry out its effects: the events of the
+    step starting go out before the step ends. Returns the outcome of the final transition, or
+    None when ``started`` was not applied and nothing ran. The final transition may itself be
     ignored (the attempt was cancelled or declared lost meanwhile).
     """
     with sessions() as db:
@@ -108,6 +114,8 @@ def execute_attempt(
         db.commit()
         if not began.applied:
             return None
+        if on_commit is not None:
+            on_commit(began)
         try:
             job: Job | StepError = prepare_job(db, run_id, step)
         except StepError as problem:
@@ -117,7 +125,10 @@ def execute_attempt(
     else:
         workdir = workdir_path(settings.data_dir, run_id, step, attempt)
         result = run_job(job, settings.data_dir, workdir)
-    return report(sessions, run_id, step, attempt, result, now)
+    outcome = report(sessions, run_id, step, attempt, result, now)
+    if on_commit is not None and outcome.applied:
+        on_commit(outcome)
+    return outcome
 
 
 def prepare_job(db: Session, run_id: str, step: str) -> Job:
@@ -233,14 +244,29 @@ def run_process(
         )
     except OSError as problem:
         raise StepError(f"cannot start {argv[0]!r}: {problem.strerror}") from None
+    global _running_group
+    _running_group = process.pid
     try:
         status: int | None = process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         status = None
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+    finally:
+        kill_running_command()
     process.wait()
     return status
+
+
+def kill_running_command() -> None:
+    """Kill the command this process runs, with everything it started; a no-op when none runs.
+
+    Called when an attempt ends, and by a worker told to stop (a cancelled step): the command
+    runs in a session of its own, so stopping the worker alone would leave it running.
+    """
+    global _running_group
+    group, _running_group = _running_group, None
+    if group is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
 
 
 def exit_reason(status: int, stderr: bytes) -> str:

@@ -275,7 +275,7 @@ def _dispatch(steps: dict[str, StepRecord], ready: tuple[str, ...], now: float) 
             continue
         attempt = record.attempt + 1
         steps[name] = replace(record, attempt=attempt, dispatched_at=now, next_attempt_at=None)
-        yield Dispatch(name, attempt)
+        yield Dispatch(name, attempt, record.queue)
 
 
 def _redeliver(steps: dict[str, StepRecord], now: float, after: float) -> Iterator[Effect]:
@@ -284,7 +284,7 @@ def _redeliver(steps: dict[str, StepRecord], now: float, after: float) -> Iterat
         sent = record.dispatched_at
         if record.state == "queued" and sent is not None and now - sent >= after:
             steps[name] = replace(record, dispatched_at=now)
-            yield Dispatch(name, record.attempt)
+            yield Dispatch(name, record.attempt, record.queue)
 
 
 def _settle(current: RunState, steps: Mapping[str, StepRecord]) -> RunState:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from datamill.db.models import Pipeline, PipelineVersion, Run, RunStep, User, Worker, utcnow
@@ -65,10 +65,12 @@ def create_run(
     db.add(run)
     db.flush()
     limits: dict[str, int] = {}
+    queues: dict[str, str] = {}
     for name, step in spec.steps.items():
         task = get_task(db, step.task)
         pinned = task_spec(task)
         limits[name] = pinned.retries + 1
+        queues[name] = pinned.queue
         db.add(
             RunStep(
                 run_id=run.id,
@@ -80,7 +82,7 @@ def create_run(
             )
         )
     db.flush()
-    outcome = machine.plan(new_run(graph, limits), now.timestamp())
+    outcome = machine.plan(new_run(graph, limits, queues), now.timestamp())
     save(db, run, outcome, now)
     return run, list(outcome.effects)
 
@@ -88,9 +90,14 @@ def create_run(
 def load_run(db: Session, run_id: str, *, lock: bool) -> tuple[Run, RunRecord]:
     """The run's row and its record, read afresh from the database.
 
-    With ``lock`` the run's row is locked until the transaction ends (``SELECT ... FOR UPDATE``
-    on PostgreSQL; SQLite, which has one writer at a time, ignores it).
+    With ``lock`` the run's row is locked until the transaction ends: ``SELECT ... FOR UPDATE``
+    on PostgreSQL. SQLite ignores ``FOR UPDATE`` and its driver begins a transaction only at the
+    first write, so there a no-op update of the row comes first: it takes the database's write
+    lock, and what is read next cannot change before the commit (no lost update between the
+    API process and the workers).
     """
+    if lock and db.get_bind().dialect.name == "sqlite":
+        db.execute(update(Run).where(Run.id == run_id).values(state=Run.state))
     query = select(Run).where(Run.id == run_id).execution_options(populate_existing=True)
     run = db.scalar(query.with_for_update() if lock else query)
     if run is None:
@@ -137,6 +144,46 @@ def active_runs(db: Session) -> list[str]:
     """The ids of runs not finished yet, oldest first."""
     query = select(Run.id).where(Run.state.in_(ACTIVE_RUN_STATES)).order_by(Run.created_at)
     return list(db.scalars(query))
+
+
+def due_runs(
+    db: Session, now: datetime, heartbeat_timeout: float, redeliver_after: float
+) -> list[str]:
+    """The active runs that :func:`tick_run` would change now, found without locking any.
+
+    A due backoff, a dispatch not started after ``redeliver_after`` seconds, a running step
+    past its task's timeout or on a worker silent for ``heartbeat_timeout`` seconds. Cheap
+    enough for every tick of the timer, however many runs wait in the queue.
+    """
+    resend_before = now - timedelta(seconds=redeliver_after)
+    waiting = select(RunStep.run_id).where(
+        RunStep.state == "queued",
+        or_(RunStep.next_attempt_at <= now, RunStep.queued_at <= resend_before),
+    )
+    due = set(db.scalars(waiting))
+    running = db.execute(
+        select(RunStep.run_id, RunStep.started_at, RunStep.worker_id, RunStep.task).where(
+            RunStep.state == "running"
+        )
+    ).all()
+    workers = {worker for _, _, worker, _ in running if worker}
+    alive = (
+        set(
+            db.scalars(
+                select(Worker.id).where(
+                    Worker.id.in_(workers),
+                    Worker.last_heartbeat_at >= now - timedelta(seconds=heartbeat_timeout),
+                )
+            )
+        )
+        if workers
+        else set()
+    )
+    for run_id, started_at, worker, task in running:
+        ran = (now - started_at).total_seconds() if started_at is not None else 0.0
+        if ran >= float(task.get("timeout", 3600)) or worker not in alive:
+            due.add(run_id)
+    return sorted(due)
 
 
 def tick(

@@ -51,6 +51,7 @@ def step_record(row: RunStep) -> StepRecord:
         outputs=dict(row.outputs),
         started_at=to_timestamp(row.started_at),
         finished_at=to_timestamp(row.finished_at),
+        queue=row.queue,
     )
 
 

@@ -49,6 +49,8 @@ class StepRecord:
     """What the step produced, once it succeeded."""
     started_at: float | None = None
     finished_at: float | None = None
+    queue: str = "default"
+    """The queue of the pinned task, which its dispatches go to."""
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -103,14 +105,23 @@ class RunRecord:
         return [dep for dep in self.graph[step] if dep in self.graph]
 
 
-def new_run(graph: Graph, max_attempts: Mapping[str, int] | None = None) -> RunRecord:
+def new_run(
+    graph: Graph,
+    max_attempts: Mapping[str, int] | None = None,
+    queues: Mapping[str, str] | None = None,
+) -> RunRecord:
     """A queued run with every step queued and no attempt dispatched yet.
 
-    ``max_attempts`` gives each step's task ``retries + 1`` (1 where missing). Raises
+    ``max_attempts`` gives each step's task ``retries + 1`` (1 where missing), ``queues`` its
+    task's queue (``default`` where missing). Raises
     :class:`~datamill.pipelines.graph.CycleError` for a graph no order can run: such a run
     could never end. Call :func:`~datamill.runs.machine.plan` next to dispatch the first steps.
     """
     topological_order(graph)
     limits = max_attempts or {}
-    steps = {name: StepRecord(name, max_attempts=limits.get(name, 1)) for name in graph}
+    routes = queues or {}
+    steps = {
+        name: StepRecord(name, max_attempts=limits.get(name, 1), queue=routes.get(name, "default"))
+        for name in graph
+    }
     return RunRecord("queued", steps, graph)

@@ -68,7 +68,7 @@ def run_id(db: Session, owner: User) -> str:
     version = store.save_pipeline(db, store.read_pipeline(TWO_STEPS), TWO_STEPS, owner)
     run, effects = create_run(db, version.pipeline, version, owner, {}, {}, at(0))
     db.commit()
-    assert [e for e in effects if isinstance(e, Dispatch)] == [Dispatch("first", 1)]
+    assert [e for e in effects if isinstance(e, Dispatch)] == [Dispatch("first", 1, "default")]
     return run.id
 
 
@@ -129,7 +129,7 @@ def test_success_of_the_first_step_dispatches_the_second(db: Session, run_id: st
 
     outcome = apply(db, run_id, machine.succeeded, "first", 1, {"n": 3}, now=at(2))
     db.commit()
-    assert outcome.dispatches == [Dispatch("second", 1)]
+    assert outcome.dispatches == [Dispatch("second", 1, "heavy")]
     rows = steps(db, run_id)
     assert (rows["first"].state, rows["first"].outputs) == ("succeeded", {"n": 3})
     assert (rows["second"].attempt, rows["second"].queued_at) == (1, at(2))
