@@ -88,7 +88,8 @@ class Settings(BaseSettings):
         default="local",
         description=(
             "Who runs pipeline steps: `local`, a pool of worker processes started by "
-            "`datamill serve`, or `celery`, workers started by `datamill worker` that read a broker."
+            "`datamill serve`, or `celery`, workers started by `datamill worker` that read a "
+            "broker."
         ),
     )
     workers: int = Field(
