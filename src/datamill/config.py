@@ -194,6 +194,7 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
     def ensure_dirs(self) -> None:
         """Create the data directory tree; a no-op when it exists."""
         for path in (self.data_dir, self.revisions_dir, self.tmp_dir, self.cache_dir):
