@@ -57,6 +57,26 @@ def _settings() -> Settings:
     return Settings()
 
 
+def _hide_password(url: str) -> str:
+    """``url`` as it may be printed: without the password of its user."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+
+
+def _token() -> str:
+    """The API token: DATAMILL_TOKEN, or asked for; never an argument, which others could read."""
+    token = os.environ.get("DATAMILL_TOKEN") or ""
+    if not token and sys.stdin.isatty():
+        token = click.prompt("API token", hide_input=True)
+    if not token:
+        _fail("an API token is needed: set DATAMILL_TOKEN (datamill token create USER makes one)")
+    return token
+
+
 @contextmanager
 def _database(settings: Settings) -> Iterator[Session]:
     """A session on an up-to-date database; commits on success."""
@@ -95,9 +115,14 @@ def main() -> None:
 @main.command()
 @click.option("--host", help="Address to listen on (default: DATAMILL_HOST or 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default: DATAMILL_PORT or 8000).")
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 256),
+    help="Local worker processes running pipeline steps (default: DATAMILL_WORKERS or 2).",
+)
 @friendly_errors
-def serve(host: str | None, port: int | None) -> None:
-    """Run the web app and API."""
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
+    """Run the web app and API, and the local worker pool."""
     import uvicorn
 
     from datamill.app import create_app
@@ -107,10 +132,16 @@ def serve(host: str | None, port: int | None) -> None:
         settings.host = host
     if port:
         settings.port = port
+    if workers is not None:
+        settings.workers = workers
     shown = "localhost" if settings.host in {"127.0.0.1", "0.0.0.0"} else settings.host  # noqa: S104
     click.echo(f"Datamill {__version__} is running at http://{shown}:{settings.port}/")
     click.echo(f"API documentation: http://{shown}:{settings.port}/api/docs")
     click.echo(f"Data directory: {settings.data_dir}")
+    if settings.executor == "local":
+        click.echo(f"Local worker pool: {settings.workers} processes")
+    else:
+        click.echo(f"Executor: Celery on {_hide_password(settings.broker_url or '')}")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
@@ -224,11 +255,7 @@ def dataset_upload(file: Path, name: str | None, url: str) -> None:
     """
     from datamill.upload_client import UploadFailed, upload_file
 
-    token = os.environ.get("DATAMILL_TOKEN") or ""
-    if not token and sys.stdin.isatty():
-        token = click.prompt("API token", hide_input=True)
-    if not token:
-        _fail("an API token is needed: set DATAMILL_TOKEN (datamill token create USER makes one)")
+    token = _token()
     try:
         reply = upload_file(url, token, file, name)
     except UploadFailed as error:
@@ -240,6 +267,201 @@ def dataset_upload(file: Path, name: str | None, url: str) -> None:
     )
     for warning in reply.get("warnings", []):
         click.echo(f"note: {warning}")
+
+
+URL_OPTION = click.option(
+    "--url", envvar="DATAMILL_URL", default="http://127.0.0.1:8000", show_default=True
+)
+
+
+@main.command("run")
+@click.argument("pipeline")
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter (JSON or text)."
+)
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="NAME=FILE",
+    help="An input: a file to upload, or dataset:ID for a dataset on the server.",
+)
+@click.option("--detach", is_flag=True, help="Print the run id and return without waiting.")
+@URL_OPTION
+@friendly_errors
+def run_pipeline(
+    pipeline: str, params: tuple[str, ...], inputs: tuple[str, ...], detach: bool, url: str
+) -> None:
+    """Run PIPELINE on a server and watch its steps live; exit status 0 when it succeeds.
+
+    Ctrl-C stops watching, not the run: `datamill runs cancel ID` stops it.
+    """
+    from rich.console import Console
+
+    from datamill import run_client as rc
+
+    named_params = rc.parse_pairs(params, "--param")
+    named_inputs = rc.parse_pairs(inputs, "--input")
+    with rc.api_for(url, _token()) as api:
+        try:
+            reply = rc.submit(api, pipeline, named_params, named_inputs)
+            run_id = reply["run_id"]
+            if detach:
+                click.echo(run_id)
+                return
+            try:
+                run = rc.run_and_watch(api, run_id, Console())
+            except KeyboardInterrupt:
+                click.echo(f"stopped watching; the run goes on: datamill runs show {run_id}")
+                sys.exit(130)
+        except rc.RunFailed as error:
+            _fail(str(error))
+    for line in rc.summary(run):
+        click.echo(line)
+    if run["state"] != "succeeded":
+        sys.exit(1)
+
+
+@main.group("runs", invoke_without_command=True)
+@click.option("--pipeline", help="Only runs of this pipeline.")
+@click.option("--state", help="Only runs in this state (queued, running, succeeded, failed...).")
+@click.option("--owner", help="Only runs of this user (administrators).")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@URL_OPTION
+@click.pass_context
+@friendly_errors
+def runs(
+    context: click.Context,
+    pipeline: str | None,
+    state: str | None,
+    owner: str | None,
+    limit: int,
+    url: str,
+) -> None:
+    """List the latest runs on a server; subcommands show, follow and stop one."""
+    context.obj = url
+    if context.invoked_subcommand is not None:
+        return
+    from rich.console import Console
+
+    from datamill import run_client as rc
+
+    with rc.api_for(url, _token()) as api:
+        try:
+            reply = rc.list_runs(api, {"pipeline": pipeline, "state": state, "owner": owner}, limit)
+        except rc.RunFailed as error:
+            _fail(str(error))
+    if not reply["data"]:
+        click.echo("no runs yet: start one with datamill run PIPELINE")
+        return
+    Console().print(rc.runs_table(reply["data"]))
+    if reply["count"] > len(reply["data"]):
+        click.echo(f"({len(reply['data'])} of {reply['count']}; --limit shows more)")
+
+
+@runs.command("show")
+@click.argument("run_id")
+@click.option("--watch", is_flag=True, help="Follow the run live until it ends.")
+@click.pass_obj
+@friendly_errors
+def runs_show(url: str, run_id: str, watch: bool) -> None:
+    """Show a run: its steps, outputs and artifacts."""
+    from rich.console import Console
+
+    from datamill import run_client as rc
+
+    with rc.api_for(url, _token()) as api:
+        try:
+            if watch:
+                run = rc.run_and_watch(api, run_id, Console())
+            else:
+                run = api.request("GET", f"/api/v1/runs/{run_id}")
+                Console().print(rc.steps_table(run))
+        except rc.RunFailed as error:
+            _fail(str(error))
+    for line in rc.summary(run):
+        click.echo(line)
+
+
+@runs.command("cancel")
+@click.argument("run_id")
+@click.pass_obj
+@friendly_errors
+def runs_cancel(url: str, run_id: str) -> None:
+    """Cancel a run: running steps are stopped, the others will not start."""
+    from datamill import run_client as rc
+
+    with rc.api_for(url, _token()) as api:
+        try:
+            run = api.request("POST", f"/api/v1/runs/{run_id}/cancel", 202)
+        except rc.RunFailed as error:
+            _fail(str(error))
+    click.echo(f"run {run_id} {run['state']}")
+
+
+@runs.command("retry")
+@click.argument("run_id")
+@click.pass_obj
+@friendly_errors
+def runs_retry(url: str, run_id: str) -> None:
+    """Run the failed, cancelled and skipped steps of a run again."""
+    from datamill import run_client as rc
+
+    with rc.api_for(url, _token()) as api:
+        try:
+            run = api.request("POST", f"/api/v1/runs/{run_id}/retry", 202)
+        except rc.RunFailed as error:
+            _fail(str(error))
+    click.echo(f"run {run_id} {run['state']}")
+
+
+@runs.command("log")
+@click.argument("run_id")
+@click.argument("step")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing while the step runs.")
+@click.pass_obj
+@friendly_errors
+def runs_log(url: str, run_id: str, step: str, follow: bool) -> None:
+    """Print the log of a step (its stdout and stderr)."""
+    from datamill import run_client as rc
+
+    with rc.api_for(url, _token()) as api:
+        try:
+            rc.print_log(api, run_id, step, follow, sys.stdout)
+        except rc.RunFailed as error:
+            _fail(str(error))
+
+
+@main.command()
+@click.option(
+    "--queues",
+    default="default",
+    show_default=True,
+    help="Comma-separated queues this worker serves (a task's `queue:` routes it).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=2,
+    show_default=True,
+    help="Steps run at once (worker processes).",
+)
+@friendly_errors
+def worker(queues: str, concurrency: int) -> None:
+    """Run a Celery worker for pipeline steps (DATAMILL_EXECUTOR=celery, DATAMILL_BROKER_URL)."""
+    from datamill.executors.celery import run_worker
+
+    settings = _settings()
+    if settings.executor != "celery":
+        _fail("datamill worker needs DATAMILL_EXECUTOR=celery and DATAMILL_BROKER_URL")
+    names = [name.strip() for name in queues.split(",") if name.strip()]
+    if not names:
+        _fail("--queues names no queue")
+    click.echo(
+        f"Datamill worker on {_hide_password(settings.broker_url or '')}: queues "
+        f"{', '.join(names)}, {concurrency} processes"
+    )
+    run_worker(settings, names, concurrency)
 
 
 @main.command()

@@ -48,12 +48,20 @@ def _body(head: bytes, file: Path, tail: bytes, progress: Progress, task: Any) -
     yield tail
 
 
-def _problem(response: httpx.Response) -> str:
+def problem_text(response: httpx.Response) -> str:
+    """A problem+json reply in one line: its detail, then each field error it lists."""
     try:
         body = response.json()
-        return str(body.get("detail") or body.get("title"))
+        text = str(body.get("detail") or body.get("title"))
+        errors = body.get("errors") or []
     except (json.JSONDecodeError, AttributeError):
         return f"the server answered {response.status_code} {response.reason_phrase}"
+    fields = [
+        f"{'.'.join(str(part) for part in error.get('loc', []))}: {error.get('msg')}"
+        for error in errors
+        if isinstance(error, dict)
+    ]
+    return f"{text} {'; '.join(fields)}" if fields else text
 
 
 def upload_file(url: str, token: str, file: Path, name: str | None) -> dict[str, Any]:
@@ -78,6 +86,6 @@ def upload_file(url: str, token: str, file: Path, name: str | None) -> dict[str,
         except httpx.HTTPError as error:
             raise UploadFailed(f"cannot reach {url}: {error}") from None
     if response.status_code != 201:
-        raise UploadFailed(_problem(response))
+        raise UploadFailed(problem_text(response))
     result: dict[str, Any] = response.json()
     return result

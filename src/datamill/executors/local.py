@@ -81,7 +81,11 @@ class LocalPool:
     clock: Callable[[], datetime] = utcnow
 
     def __post_init__(self) -> None:
-        self._context = multiprocessing.get_context("spawn")
+        # Children are forked from a fork server that has imported the execution code once:
+        # a new or replaced child is ready in milliseconds, and never inherits the threads
+        # and connections of the API process (which a plain fork would).
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(["datamill.runs.execution"])
         self._lock = threading.RLock()
         self._children: dict[str, Child] = {}
         self._pending: deque[Job] = deque()
@@ -174,11 +178,12 @@ class LocalPool:
                 last_beat = time.monotonic()
                 self._beat()
 
-    def _receive(self, child: Child) -> None:
+    def _receive(self, child: Child) -> bool:
+        """Handle one message of ``child``; False when there is none to read any more."""
         try:
             message = child.conn.recv()
         except (EOFError, OSError):
-            return  # the child died; its sentinel tells the rest
+            return False  # the child died; its sentinel tells the rest
         if message[0] == "effects":
             _, run_id, effects = message
             self._deliver(run_id, effects)
@@ -187,6 +192,7 @@ class LocalPool:
                 child.job = None
                 if not child.stopping and self._pending:
                     self._assign(child, self._pending.popleft())
+        return True
 
     def _on_exit(self, child: Child) -> None:
         with self._lock:
@@ -201,7 +207,8 @@ class LocalPool:
                     break
             except (EOFError, OSError):
                 break
-            self._receive(child)
+            if not self._receive(child):
+                break
         if not child.stopping:
             log.warning(
                 "worker process %s exited with %s", child.process.pid, child.process.exitcode
