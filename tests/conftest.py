@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.users",
     "tests.fixtures.datasets",
     "tests.fixtures.pipelines",
+    "tests.fixtures.runs",
 ]

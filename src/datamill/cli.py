@@ -284,7 +284,7 @@ URL_OPTION = click.option(
     "inputs",
     multiple=True,
     metavar="NAME=FILE",
-    help="An input: a file to upload, or dataset:ID for a dataset on the server.",
+    help="An input: a file to upload, or dataset:ID (or dataset:NAME) for a dataset on the server.",
 )
 @click.option("--detach", is_flag=True, help="Print the run id and return without waiting.")
 @URL_OPTION
@@ -339,7 +339,6 @@ def runs(
     url: str,
 ) -> None:
     """List the latest runs on a server; subcommands show, follow and stop one."""
-    context.obj = url
     if context.invoked_subcommand is not None:
         return
     from rich.console import Console
@@ -362,7 +361,7 @@ def runs(
 @runs.command("show")
 @click.argument("run_id")
 @click.option("--watch", is_flag=True, help="Follow the run live until it ends.")
-@click.pass_obj
+@URL_OPTION
 @friendly_errors
 def runs_show(url: str, run_id: str, watch: bool) -> None:
     """Show a run: its steps, outputs and artifacts."""
@@ -385,7 +384,7 @@ def runs_show(url: str, run_id: str, watch: bool) -> None:
 
 @runs.command("cancel")
 @click.argument("run_id")
-@click.pass_obj
+@URL_OPTION
 @friendly_errors
 def runs_cancel(url: str, run_id: str) -> None:
     """Cancel a run: running steps are stopped, the others will not start."""
@@ -401,7 +400,7 @@ def runs_cancel(url: str, run_id: str) -> None:
 
 @runs.command("retry")
 @click.argument("run_id")
-@click.pass_obj
+@URL_OPTION
 @friendly_errors
 def runs_retry(url: str, run_id: str) -> None:
     """Run the failed, cancelled and skipped steps of a run again."""
@@ -419,7 +418,7 @@ def runs_retry(url: str, run_id: str) -> None:
 @click.argument("run_id")
 @click.argument("step")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing while the step runs.")
-@click.pass_obj
+@URL_OPTION
 @friendly_errors
 def runs_log(url: str, run_id: str, step: str, follow: bool) -> None:
     """Print the log of a step (its stdout and stderr)."""
@@ -430,6 +429,31 @@ def runs_log(url: str, run_id: str, step: str, follow: bool) -> None:
             rc.print_log(api, run_id, step, follow, sys.stdout)
         except rc.RunFailed as error:
             _fail(str(error))
+
+
+@runs.command("download")
+@click.argument("run_id")
+@click.argument("artifact")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to save it (default: the name the server gives it, in this directory).",
+)
+@URL_OPTION
+@friendly_errors
+def runs_download(url: str, run_id: str, artifact: str, output: Path | None) -> None:
+    """Save ARTIFACT (STEP.NAME, as `datamill runs show` lists them) of a run to a file."""
+    from datamill import run_client as rc
+
+    with rc.api_for(url, _token()) as api:
+        try:
+            run = api.request("GET", f"/api/v1/runs/{run_id}")
+            found = rc.find_artifact(run, artifact)
+            target = rc.download(api, run_id, found, output)
+        except rc.RunFailed as error:
+            _fail(str(error))
+    click.echo(f"saved {target} ({target.stat().st_size:,} bytes)")
 
 
 @main.command()
@@ -464,6 +488,41 @@ def worker(queues: str, concurrency: int) -> None:
     run_worker(settings, names, concurrency)
 
 
+@dataset.command("list")
+@click.option("--search", "-q", help="Only datasets whose name contains this text.")
+@URL_OPTION
+@friendly_errors
+def dataset_list(search: str | None, url: str) -> None:
+    """List the datasets you can read on a server."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from datamill import run_client as rc
+
+    with rc.api_for(url, _token()) as api:
+        try:
+            query = {"limit": 200, **({"q": search} if search else {})}
+            reply = api.request("GET", "/api/v1/datasets", params=query)
+        except rc.RunFailed as error:
+            _fail(str(error))
+    if not reply["data"]:
+        click.echo("no datasets yet: upload one with datamill dataset upload FILE")
+        return
+    table = Table()
+    for column in ("id", "name", "owner", "rows", "columns"):
+        table.add_column(column)
+    for item in reply["data"]:
+        head = item.get("head_revision") or {}
+        table.add_row(
+            item["id"],
+            item["name"],
+            item.get("owner", ""),
+            f"{head.get('row_count', 0):,}",
+            str(len(head.get("columns", []))),
+        )
+    Console().print(table)
+
+
 @main.command()
 @friendly_errors
 def demo() -> None:
@@ -480,3 +539,12 @@ def demo() -> None:
         click.echo("Demo account 'demo' already exists.")
     for name in report.created:
         click.echo(f"demo dataset created: {name}")
+    for name in report.tasks:
+        click.echo(f"demo task registered: {name}")
+    for name in report.pipelines:
+        click.echo(f"demo pipeline saved: {name}")
+    if report.pipelines:
+        click.echo(
+            "try it: datamill run coffee-report --input 'sales=dataset:Coffee shop sales' "
+            "(with DATAMILL_TOKEN set: datamill token create demo)"
+        )

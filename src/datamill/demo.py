@@ -23,16 +23,84 @@ from datamill.config import Settings
 from datamill.datasets.engine import Engine
 from datamill.datasets.ingest import IngestOptions
 from datamill.datasets.revisions import commit_new_dataset
-from datamill.db.models import Dataset
+from datamill.db.models import Dataset, User
+from datamill.pipelines import store
 from datamill.storage.files import remove_quietly, temp_path
 
 DEMO_USER = "demo"
+
+DEMO_TASKS = [
+    """
+name: drop-duplicate-rows
+description: Keep one of each group of identical rows; tells how many went.
+kind: python
+function: datamill.demo_tasks:drop_duplicate_rows
+inputs: {table: {kind: table}}
+outputs: {table: {kind: table}, removed: {kind: value}}
+timeout: 300
+""",
+    """
+name: count-values
+description: The most frequent values of a column, with their counts.
+kind: python
+function: datamill.demo_tasks:count_values
+inputs: {table: {kind: table}}
+outputs: {counts: {kind: table}}
+params:
+  type: object
+  properties:
+    column: {type: string, minLength: 1}
+    top: {type: integer, minimum: 1, maximum: 100, default: 5}
+  required: [column]
+timeout: 300
+""",
+    """
+name: export-csv
+description: A table as a CSV file to download (a command task; any program would do).
+kind: command
+command: [cp, "{inputs.table}", outputs/table.csv]
+inputs: {table: {kind: table, path: inputs/table.csv}}
+outputs: {csv: {kind: file, path: outputs/table.csv}}
+timeout: 60
+""",
+]
+
+DEMO_PIPELINE = """
+name: coffee-report
+description: >-
+  Best-selling products of a sales table: duplicates dropped, values counted, a CSV to download.
+  Run it on the demo dataset "Coffee shop sales".
+inputs:
+  sales:
+    kind: table
+    validators:
+      - {kind: columns, required: {product: text}}
+      - {kind: rows, min: 1}
+params:
+  top: {type: integer, default: 3, minimum: 1, maximum: 20}
+steps:
+  dedupe:
+    task: drop-duplicate-rows
+    with: {table: "${inputs.sales}"}
+  best-sellers:
+    task: count-values
+    with: {table: "${steps.dedupe.outputs.table}", column: product, top: "${params.top}"}
+  export:
+    task: export-csv
+    with: {table: "${steps.best-sellers.outputs.counts}"}
+outputs:
+  duplicates_removed: "${steps.dedupe.outputs.removed}"
+  best_sellers: "${steps.best-sellers.outputs.counts}"
+  csv: "${steps.export.outputs.csv}"
+"""
 
 
 @dataclass
 class DemoReport:
     password: str | None = None
     created: list[str] = field(default_factory=list)
+    tasks: list[str] = field(default_factory=list)
+    pipelines: list[str] = field(default_factory=list)
 
 
 def _coffee_sales(path: Path, rng: random.Random) -> None:
@@ -163,4 +231,19 @@ def ensure_demo(db: Session, settings: Settings) -> DemoReport:
             report.created.append(name)
     finally:
         engine.close()
+    _ensure_demo_pipeline(db, owner, report)
     return report
+
+
+def _ensure_demo_pipeline(db: Session, owner: User, report: DemoReport) -> None:
+    """Register the demo tasks and save the ``coffee-report`` pipeline when they are absent."""
+    for text in DEMO_TASKS:
+        task = store.read_task(text)
+        if store.find_task(db, task.name) is None:
+            store.create_task(db, text, owner)
+            report.tasks.append(task.name)
+    pipeline = store.read_pipeline(DEMO_PIPELINE)
+    if store.find_pipeline(db, pipeline.name) is None:
+        store.save_pipeline(db, pipeline, DEMO_PIPELINE, owner)
+        report.pipelines.append(pipeline.name)
+    db.commit()

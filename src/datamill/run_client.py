@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
@@ -33,6 +34,8 @@ STATE_STYLES = {
     "cancelled": "yellow",
 }
 POLL_SECONDS = 0.5
+STORED_PREFIXES = ("work/", "inputs/", "revisions/")
+"""How stored file values begin: shown as artifacts, not as paths of the server's disk."""
 
 
 class RunFailed(Exception):
@@ -92,13 +95,29 @@ def param_value(text: str) -> Any:
         return text
 
 
+def dataset_id(api: Api, reference: str) -> str:
+    """The id of the dataset ``reference`` names: its id, or its name (exact, any case)."""
+    from datamill.db.models import looks_like_id
+
+    if looks_like_id(reference):
+        return reference
+    reply = api.request("GET", "/api/v1/datasets", params={"q": reference, "limit": 200})
+    found = [d for d in reply["data"] if d["name"].casefold() == reference.casefold()]
+    if not found:
+        raise RunFailed(f"no dataset you can read is named {reference!r}")
+    if len(found) > 1:
+        ids = ", ".join(d["id"] for d in found)
+        raise RunFailed(f"{len(found)} datasets are named {reference!r}; give one id: {ids}")
+    return str(found[0]["id"])
+
+
 def submit(
     api: Api, pipeline: str, params: Mapping[str, str], inputs: Mapping[str, str]
 ) -> dict[str, Any]:
-    """Submit a run: ``inputs`` values are file paths, or ``dataset:<id>`` for a dataset."""
+    """Submit a run: ``inputs`` values are file paths, or ``dataset:<id or name>``."""
     values = {name: param_value(text) for name, text in params.items()}
     references = {
-        name: {"dataset": text.removeprefix("dataset:")}
+        name: {"dataset": dataset_id(api, text.removeprefix("dataset:"))}
         for name, text in inputs.items()
         if text.startswith("dataset:")
     }
@@ -208,14 +227,65 @@ def summary(run: Mapping[str, Any]) -> list[str]:
     if run.get("error"):
         lines.append(f"reason: {run['error']}")
     for name, value in (run.get("outputs") or {}).items():
-        lines.append(f"output {name}: {json.dumps(value)}")
-    for artifact in run.get("artifacts") or []:
+        if not (isinstance(value, str) and value.startswith(STORED_PREFIXES)):
+            lines.append(f"output {name}: {json.dumps(value)}")
+    artifacts = run.get("artifacts") or []
+    for artifact in artifacts:
         lines.append(
             f"artifact {artifact['step']}.{artifact['name']} ({artifact['kind']}, "
-            f"{artifact['size_bytes']:,} bytes): "
-            f"/api/v1/runs/{run['id']}/artifacts/{artifact['id']}"
+            f"{artifact['size_bytes']:,} bytes)"
+        )
+    if artifacts:
+        first = artifacts[0]
+        lines.append(
+            f"download one: datamill runs download {run['id']} {first['step']}.{first['name']}"
         )
     return lines
+
+
+def find_artifact(run: Mapping[str, Any], reference: str) -> dict[str, Any]:
+    """The artifact ``STEP.NAME`` (or id) of ``run``."""
+    for artifact in run.get("artifacts") or []:
+        if reference in (artifact["id"], f"{artifact['step']}.{artifact['name']}"):
+            return dict(artifact)
+    names = ", ".join(f"{a['step']}.{a['name']}" for a in run.get("artifacts") or []) or "none"
+    raise RunFailed(f"run {run['id']} has no artifact {reference!r} (it has: {names})")
+
+
+def download(api: Api, run_id: str, artifact: Mapping[str, Any], target: Path | None) -> Path:
+    """Save an artifact (written whole or not at all) to ``target``, by default under the name
+    the server gives it in this directory; where it went."""
+    path = f"/api/v1/runs/{run_id}/artifacts/{artifact['id']}"
+    try:
+        with api.client.stream("GET", path) as response:
+            if response.status_code != 200:
+                response.read()
+                raise RunFailed(problem_text(response))
+            target = target or Path(attachment_name(response) or str(artifact["id"]))
+            partial = target.with_name(f".{target.name}.part")
+            try:
+                with partial.open("wb") as out:
+                    for chunk in response.iter_bytes():
+                        out.write(chunk)
+                partial.replace(target)
+            finally:
+                partial.unlink(missing_ok=True)
+    except httpx.HTTPError as error:
+        raise RunFailed(f"cannot reach {api.url}: {error}") from None
+    return target
+
+
+def attachment_name(response: httpx.Response) -> str | None:
+    """The file name a download's ``Content-Disposition`` suggests, without any directory."""
+    from email.message import Message
+
+    header = response.headers.get("content-disposition")
+    if not header:
+        return None
+    message = Message()
+    message["content-disposition"] = header
+    name = message.get_filename()
+    return Path(name).name if name else None
 
 
 def list_runs(api: Api, filters: Mapping[str, str | None], limit: int) -> dict[str, Any]:
@@ -226,8 +296,11 @@ def list_runs(api: Api, filters: Mapping[str, str | None], limit: int) -> dict[s
 
 def runs_table(runs: Sequence[Mapping[str, Any]]) -> Table:
     table = Table()
-    for column in ("id", "pipeline", "version", "owner", "state", "created", "time"):
+    table.add_column("id", min_width=36, no_wrap=True)
+    for column in ("pipeline", "version", "owner", "state"):
         table.add_column(column)
+    table.add_column("created", no_wrap=True)
+    table.add_column("time", no_wrap=True)
     for run in runs:
         table.add_row(
             run["id"],
@@ -249,11 +322,15 @@ def print_log(api: Api, run_id: str, step: str, follow: bool, out: IO[str]) -> N
             if response.status_code != 200:
                 response.read()
                 raise RunFailed(problem_text(response))
+            written = False
             for text in response.iter_text():
                 out.write(text)
                 out.flush()
+                written = written or bool(text)
     except httpx.HTTPError as error:
         raise RunFailed(f"cannot reach {api.url}: {error}") from None
+    if not written:
+        sys.stderr.write(f"(the log of {step} is empty: the step printed nothing)\n")
 
 
 @contextlib.contextmanager

@@ -61,7 +61,8 @@ def problem_text(response: httpx.Response) -> str:
         for error in errors
         if isinstance(error, dict)
     ]
-    return f"{text} {'; '.join(fields)}" if fields else text
+    missing = [field for field in fields if field not in text]  # the detail may name the first
+    return f"{text} {'; '.join(missing)}" if missing else text
 
 
 def upload_file(url: str, token: str, file: Path, name: str | None) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from datamill.datasets.export import export
 from datamill.datasets.ingest import IngestOptions
 from datamill.datasets.view import parse_view
 from datamill.db.models import Dataset, Revision
+from datamill.events.messages import revision_message
 from datamill.problems import Invalid, field_error
 from datamill.schemas.common import ListReply
 from datamill.schemas.datasets import (
@@ -114,6 +115,7 @@ async def create(request: Request, user: CurrentUser, ctx: ContextDep) -> Datase
                 dataset, head, result = revisions.commit_new_dataset(
                     db, settings, ctx.duck, user, upload.path, upload.filename, name, options
                 )
+                ctx.bus.publish(revision_message(head))  # after the commit, as every event
                 return _public(dataset, head, result.warnings)
 
         return await run_in_threadpool(store)

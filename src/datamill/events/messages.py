@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from datamill.db.models import Revision
 from datamill.runs.effects import Event, RunUpdated, StepUpdated
 
 
@@ -65,3 +66,31 @@ def run_message(run_id: str, event: Event) -> Message:
         "next_attempt_at": None if event.next_attempt_at is None else iso(event.next_attempt_at),
     }
     return Message(event.type, run_id, iso(event.at), data)
+
+
+def progress_message(
+    run_id: str, step: str, attempt: int, fraction: float, message: str | None
+) -> Message:
+    """The ``step.progress`` event: how far a running attempt says it has got (0 to 1)."""
+    data = {
+        "run_id": run_id,
+        "step": step,
+        "attempt": attempt,
+        "fraction": fraction,
+        "message": message,
+    }
+    return Message("step.progress", run_id, now_iso(), data)
+
+
+def revision_message(revision: Revision) -> Message:
+    """The ``dataset.revision`` event telling that a dataset has a new (head) revision."""
+    data = {
+        "dataset_id": revision.dataset_id,
+        "revision_id": revision.id,
+        "number": revision.number,
+        "rows": revision.row_count,
+        "columns": [{"name": c["name"], "type": c["type"]} for c in revision.columns],
+    }
+    return Message(
+        "dataset.revision", revision.dataset_id, iso(revision.created_at.timestamp()), data
+    )

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from datamill.config import Settings
 from datamill.db.models import new_id, utcnow
 from datamill.events.bus import EventBus
+from datamill.events.messages import progress_message
 from datamill.executors.base import Deliver
 from datamill.executors.registry import (
     DOWN,
@@ -49,6 +50,8 @@ log = logging.getLogger("datamill.pool")
 
 ALL_QUEUES = ("*",)
 """The local pool serves every queue: on one machine there is nowhere else to send a step."""
+PRELOADED = ["datamill.runs.execution", "datamill.runs.tables", "pandas", "pyarrow.parquet"]
+"""Modules the fork server imports once for every child."""
 STOP_GRACE_SECONDS = 1.0
 """How long a child asked to stop may take before it is killed."""
 
@@ -81,11 +84,12 @@ class LocalPool:
     clock: Callable[[], datetime] = utcnow
 
     def __post_init__(self) -> None:
-        # Children are forked from a fork server that has imported the execution code once:
-        # a new or replaced child is ready in milliseconds, and never inherits the threads
-        # and connections of the API process (which a plain fork would).
+        # Children are forked from a fork server that has imported the execution code and the
+        # table libraries once: a new or replaced child is ready in milliseconds, a table step
+        # does not pay for importing pandas, and no child inherits the threads and connections
+        # of the API process (which a plain fork would).
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["datamill.runs.execution"])
+        self._context.set_forkserver_preload(PRELOADED)
         self._lock = threading.RLock()
         self._children: dict[str, Child] = {}
         self._pending: deque[Job] = deque()
@@ -187,6 +191,8 @@ class LocalPool:
         if message[0] == "effects":
             _, run_id, effects = message
             self._deliver(run_id, effects)
+        elif message[0] == "progress":
+            self.bus.publish(progress_message(*message[1:]))
         elif message[0] == "idle":
             with self._lock:
                 child.job = None
@@ -331,9 +337,20 @@ def child_main(settings: Settings, worker_id: str, conn: Connection) -> None:
         def report(outcome: Any, run_id: str = run_id) -> None:
             conn.send(("effects", run_id, outcome.effects))
 
+        def progress(fraction: float, message: str | None, job: Job = job) -> None:
+            conn.send(("progress", *job, fraction, message))
+
         try:
             execution.execute_attempt(
-                sessions, settings, run_id, step, attempt, worker_id, utcnow, on_commit=report
+                sessions,
+                settings,
+                run_id,
+                step,
+                attempt,
+                worker_id,
+                utcnow,
+                on_commit=report,
+                on_progress=progress,
             )
         except Exception:
             # Losing the process makes the parent declare the attempt lost: it runs again.

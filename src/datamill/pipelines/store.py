@@ -7,8 +7,10 @@ rest of the code reads). Errors in a submitted spec are 422s whose ``loc`` start
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
@@ -72,12 +74,36 @@ def read_pipeline(text: str) -> PipelineSpec:
         raise _in_body(exc.items, "pipeline") from None
 
 
+Spec = TypeVar("Spec", TaskSpec, PipelineSpec)
+SPEC_CACHE_SIZE = 1024
+_specs: OrderedDict[tuple[object, ...], TaskSpec | PipelineSpec] = OrderedDict()
+_specs_lock = threading.Lock()
+
+
+def _cached(key: tuple[object, ...], build: Callable[[], Spec]) -> Spec:
+    """The spec stored under ``key``, built once: validating a spec against its JSON Schema is
+    most of the cost of submitting a run, and a key names content that never changes."""
+    with _specs_lock:
+        found = _specs.get(key)
+        if found is not None:
+            _specs.move_to_end(key)
+            return found  # type: ignore[return-value]  # a key's kind fixes the spec's type
+    spec = build()
+    with _specs_lock:
+        _specs[key] = spec
+        if len(_specs) > SPEC_CACHE_SIZE:
+            _specs.popitem(last=False)
+    return spec
+
+
 def task_spec(task: Task) -> TaskSpec:
-    return task_from_document(task.spec)
+    """The parsed spec of ``task`` as it is now (a change of the task bumps ``updated_at``)."""
+    return _cached(("task", task.id, task.updated_at), lambda: task_from_document(task.spec))
 
 
 def pipeline_spec(version: PipelineVersion) -> PipelineSpec:
-    return pipeline_from_document(version.spec)
+    """The parsed spec of a pipeline version (versions never change once saved)."""
+    return _cached(("version", version.id), lambda: pipeline_from_document(version.spec))
 
 
 # Tasks

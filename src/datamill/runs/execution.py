@@ -10,20 +10,25 @@ Independent of transport: a local pool or a Celery task calls :func:`execute_att
 - A ``command`` task runs as an argv (never a shell) in the working directory, with a minimal
   environment and the task's timeout; its stdout and stderr go to ``log.txt``.
 - A ``python`` task is imported (``package.module:function``) and called in this process with
-  its parameters and inputs as keyword arguments.
+  its parameters and inputs as keyword arguments; what it prints goes to ``log.txt``.
+- ``log.txt`` keeps at most ``settings.step_log_bytes`` and says so when it was cut.
+- The success of a step records its file and table outputs as artifacts, in the same
+  transaction.
 
-File values are stored as paths relative to the data directory, both in a run's inputs and in
-the outputs a step reports.
+File and table values are stored as paths relative to the data directory, both in a run's
+inputs and in the outputs a step reports; a table is a Parquet file. pandas, pyarrow and DuckDB
+are imported only by an attempt with a table port.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import inspect
+import io
 import json
 import os
-import shutil
 import signal
 import subprocess
 import traceback
@@ -31,7 +36,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,14 +50,22 @@ from datamill.problems import NotFound
 from datamill.runs import machine
 from datamill.runs.effects import Outcome
 from datamill.runs.orchestrator import apply
+from datamill.runs.produced import Produced, produced_files, record_artifacts
+from datamill.runs.progress import LogFollower, OnProgress, Progress
+from datamill.runs.steplog import CappedLog, append_capped, cut_log
 from datamill.runs.workdir import (
     INPUTS_DIR,
     LOG_FILE,
+    OUTPUTS_DIR,
     make_workdir,
     stage_file,
     stored_path,
     workdir_path,
 )
+from datamill.storage.files import resolve_inside
+
+if TYPE_CHECKING:
+    from datamill.runs.tables import OutputReader
 
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 REASON_LINES = 10
@@ -89,6 +102,8 @@ class Result:
     reason: str = ""
     seconds: float = 0.0
     """How long a timed-out attempt ran."""
+    produced: tuple[Produced, ...] = ()
+    """The file and table outputs of a success: its artifacts."""
 
 
 def execute_attempt(
@@ -100,6 +115,7 @@ def execute_attempt(
     worker_id: str,
     now: Callable[[], datetime],
     on_commit: Callable[[Outcome], None] | None = None,
+    on_progress: OnProgress | None = None,
 ) -> Outcome | None:
     """Run attempt ``attempt`` of ``step`` and report how it ended.
 
@@ -108,6 +124,10 @@ def execute_attempt(
     step starting go out before the step ends. Returns the outcome of the final transition, or
     None when ``started`` was not applied and nothing ran. The final transition may itself be
     ignored (the attempt was cancelled or declared lost meanwhile).
+
+    ``on_progress(fraction, message)`` receives, rate limited, what a python task reports
+    through its ``progress`` parameter (from the thread that runs it) or a command prints as
+    ``::progress`` lines (from a thread that follows its stdout).
     """
     with sessions() as db:
         began = apply(db, run_id, machine.started, step, attempt, worker_id, now=now())
@@ -124,7 +144,7 @@ def execute_attempt(
         result = Result("failed", reason=str(job))
     else:
         workdir = workdir_path(settings.data_dir, run_id, step, attempt)
-        result = run_job(job, settings.data_dir, workdir)
+        result = run_job(job, settings, workdir, on_progress)
     outcome = report(sessions, run_id, step, attempt, result, now)
     if on_commit is not None and outcome.applied:
         on_commit(outcome)
@@ -160,16 +180,24 @@ def prepare_job(db: Session, run_id: str, step: str) -> Job:
     return Job(task, inputs, params)
 
 
-def run_job(job: Job, data_dir: Path, workdir: Path) -> Result:
+def run_job(
+    job: Job, settings: Settings, workdir: Path, on_progress: OnProgress | None = None
+) -> Result:
     """Carry out ``job`` in ``workdir``, made afresh with its ``inputs/`` and ``outputs/``."""
+    data_dir = settings.data_dir
     try:
         make_workdir(workdir)
         staged = stage_inputs(job.task, job.inputs, data_dir, workdir)
         if job.task.kind == "command":
-            return run_command(job, staged, data_dir, workdir)
-        if job.task.kind == "python":
-            return call_function(job, staged, data_dir, workdir)
-        raise StepError(f"{job.task.kind} tasks are not run by this executor")
+            result = run_command(job, staged, settings, workdir, on_progress)
+        elif job.task.kind == "python":
+            result = call_function(job, staged, settings, workdir, on_progress)
+        else:
+            raise StepError(f"{job.task.kind} tasks are not run by this executor")
+        if result.status != "succeeded":
+            return result
+        produced = produced_files(job.task, result.outputs, data_dir)
+        return dataclasses.replace(result, produced=tuple(produced))
     except (StepError, OSError, ValueError) as problem:
         return Result("failed", reason=str(problem))
 
@@ -178,7 +206,11 @@ def stage_inputs(
     task: TaskSpec, inputs: Mapping[str, Any], data_dir: Path, workdir: Path
 ) -> dict[str, Any]:
     """Each input as the task sees it: files staged into the working directory (their path
-    relative to it), values as they are."""
+    relative to it), values as they are.
+
+    A table is staged for a command as CSV (as Parquet when its ``path`` says ``.parquet``); a
+    python task reads it from where it is stored, given here as an absolute path.
+    """
     staged: dict[str, Any] = {}
     for name, port in task.inputs.items():
         if name not in inputs:
@@ -186,32 +218,77 @@ def stage_inputs(
         value = inputs[name]
         if port.kind == "value":
             staged[name] = value
-        elif port.kind == "file":
-            if not isinstance(value, str):
-                raise StepError(f"input '{name}' is a file: expected a stored path")
+            continue
+        if not isinstance(value, str):
+            raise StepError(f"input '{name}' is a {port.kind}: expected a stored path")
+        if port.kind == "file":
             relative = port.path or f"{INPUTS_DIR}/{name}{Path(value).suffix}"
             stage_file(data_dir, value, workdir / relative)
             staged[name] = relative
+        elif task.kind == "python":
+            staged[name] = stored_table(data_dir, value)
         else:
-            raise StepError(f"input '{name}': {port.kind} inputs are not supported yet")
+            relative = port.path or f"{INPUTS_DIR}/{name}.csv"
+            staged[name] = stage_table(name, data_dir, value, relative, workdir)
     return staged
 
 
-def run_command(job: Job, staged: Mapping[str, Any], data_dir: Path, workdir: Path) -> Result:
+def stored_table(data_dir: Path, stored: str) -> Path:
+    source = resolve_inside(data_dir, stored)
+    if not source.is_file():
+        raise FileNotFoundError(f"the table {stored!r} does not exist")
+    return source
+
+
+def stage_table(name: str, data_dir: Path, stored: str, relative: str, workdir: Path) -> str:
+    """Put the table stored at ``stored`` at ``relative`` in ``workdir``: Parquet as it is
+    (linked), anything else as CSV."""
+    from datamill.runs import tables
+
+    target = workdir / relative
+    if target.suffix.lower() in tables.PARQUET_SUFFIXES:
+        stage_file(data_dir, stored, target)
+        return relative
+    try:
+        tables.stage_as_csv(stored_table(data_dir, stored), target)
+    except tables.TableError as problem:
+        raise StepError(f"input '{name}' ({stored}): {problem}") from None
+    return relative
+
+
+def run_command(
+    job: Job,
+    staged: Mapping[str, Any],
+    settings: Settings,
+    workdir: Path,
+    on_progress: OnProgress | None = None,
+) -> Result:
     """Run a command task's argv in ``workdir``; its stdout and stderr become ``log.txt``.
 
-    Both streams go to files, not pipes, so a chatty program cannot fill the worker's memory.
+    Both streams go to files, not pipes, so a chatty program can neither fill the worker's
+    memory nor block on a full pipe; the log is cut to ``settings.step_log_bytes`` when the
+    program has ended. With ``on_progress``, stdout is followed while the program runs for
+    ``::progress <fraction> [message]`` lines.
     """
     task = job.task
     paths = {name: interpolated(value) for name, value in staged.items()}
     argv = render_argv(task, job.params, paths)
     env = {"PATH": SAFE_PATH, "HOME": str(workdir), "LANG": "C.UTF-8", **task.env}
     log = workdir / LOG_FILE
-    with log.open("wb") as out, (workdir / STDERR_FILE).open("w+b") as err:
-        status = run_process(argv, workdir, env, task.timeout, out, err)
+    limit = settings.step_log_bytes
+    with log.open("w+b") as out, (workdir / STDERR_FILE).open("w+b") as err:
+        following = (
+            LogFollower(log, Progress(on_progress))
+            if on_progress is not None
+            else contextlib.nullcontext()
+        )
+        with following:
+            status = run_process(argv, workdir, env, task.timeout, out, err)
         err.seek(0)
-        shutil.copyfileobj(err, out)
-        size = err.tell()
+        dropped = append_capped(out, err, limit)
+        if dropped or out.seek(0, os.SEEK_END) > limit:
+            cut_log(out, limit)
+        size = err.seek(0, os.SEEK_END)
         err.seek(max(0, size - REASON_BYTES))
         tail = err.read()
     if size > REASON_BYTES:
@@ -221,7 +298,7 @@ def run_command(job: Job, staged: Mapping[str, Any], data_dir: Path, workdir: Pa
         return Result("timed_out", reason=f"no result after {task.timeout} s", seconds=task.timeout)
     if status != 0:
         return Result("failed", reason=exit_reason(status, tail))
-    return Result("succeeded", collect_outputs(task, data_dir, workdir))
+    return Result("succeeded", collect_outputs(task, settings, workdir))
 
 
 def run_process(
@@ -276,24 +353,60 @@ def exit_reason(status: int, stderr: bytes) -> str:
     return "\n".join([head, *lines])
 
 
-def collect_outputs(task: TaskSpec, data_dir: Path, workdir: Path) -> dict[str, Any]:
+def collect_outputs(task: TaskSpec, settings: Settings, workdir: Path) -> dict[str, Any]:
     """A command task's outputs, read from their declared paths.
 
     A file output is reported by its stored path; a value output's file is read as JSON, or as
-    stripped text when it is not JSON.
+    stripped text when it is not JSON; a table output's file is read as an upload is (CSV,
+    Parquet, ... by its extension) and stored as ``outputs/<name>.parquet``.
     """
+    data_dir = settings.data_dir
     outputs: dict[str, Any] = {}
-    for name, port in task.outputs.items():
-        path = workdir / (port.path or "")
-        if not port.path or not path.is_file():
-            raise StepError(f"output '{name}' is missing: {port.path} was not written")
-        if port.kind == "file":
-            outputs[name] = stored_path(data_dir, workdir, path)
-        elif port.kind == "value":
-            outputs[name] = read_value(path)
-        else:
-            raise StepError(f"output '{name}': {port.kind} outputs are not supported yet")
+    with contextlib.ExitStack() as stack:
+        reader: OutputReader | None = None
+        for name, port in task.outputs.items():
+            path = workdir / (port.path or "")
+            if not port.path or not path.is_file():
+                raise StepError(f"output '{name}' is missing: {port.path} was not written")
+            if port.kind == "file":
+                outputs[name] = stored_path(data_dir, workdir, path)
+            elif port.kind == "value":
+                outputs[name] = read_value(path)
+            else:
+                if reader is None:
+                    from datamill.runs.tables import OutputReader
+
+                    reader = stack.enter_context(OutputReader(settings))
+                target = table_target(task, name, workdir)
+                convert_table(name, port.path, reader.convert, path, target)
+                outputs[name] = stored_path(data_dir, workdir, target)
     return outputs
+
+
+def table_target(task: TaskSpec, name: str, workdir: Path) -> Path:
+    """Where table output ``name`` is stored: ``outputs/<name>.parquet``, unless another output
+    is declared there."""
+    relative = f"{OUTPUTS_DIR}/{name}.parquet"
+    for other, port in task.outputs.items():
+        if other != name and port.path == relative:
+            raise StepError(
+                f"output '{name}' is stored as {relative}, the path of output '{other}'"
+            )
+    return workdir / relative
+
+
+def convert_table(
+    name: str, where: str | None, convert: Callable[[Any, Path], None], value: Any, target: Path
+) -> None:
+    """Store output ``name`` at ``target`` by ``convert``; its failure is a :class:`StepError`
+    naming the output."""
+    from datamill.runs.tables import TableError
+
+    try:
+        convert(value, target)
+    except TableError as problem:
+        place = f" ({where})" if where else ""
+        raise StepError(f"output '{name}'{place} is not a table: {problem}") from None
 
 
 def read_value(path: Path) -> Any:
@@ -304,28 +417,56 @@ def read_value(path: Path) -> Any:
         return text
 
 
-def call_function(job: Job, staged: Mapping[str, Any], data_dir: Path, workdir: Path) -> Result:
+def call_function(
+    job: Job,
+    staged: Mapping[str, Any],
+    settings: Settings,
+    workdir: Path,
+    on_progress: OnProgress | None = None,
+) -> Result:
     """Call a python task's function with its parameters and inputs as keyword arguments.
 
-    File inputs are passed as absolute paths. A function with a ``workdir`` parameter gets the
-    working directory, where it writes its file outputs. An exception is a failure; its
-    traceback goes to ``log.txt``.
+    File inputs are passed as absolute paths, table inputs as pandas DataFrames. A function
+    with a ``workdir`` parameter gets the working directory, where it writes its file outputs;
+    one with a ``progress`` parameter gets a :class:`~datamill.runs.progress.Progress`. What
+    it prints goes to ``log.txt`` (capped); an exception is a failure, its traceback logged.
     """
     task = job.task
     function = load_function(task.function or "")
-    files = {name for name, port in task.inputs.items() if port.kind == "file"}
-    arguments: dict[str, Any] = {**job.params}
-    arguments.update(
-        {name: workdir / value if name in files else value for name, value in staged.items()}
-    )
-    if "workdir" in _parameter_names(function):
+    arguments: dict[str, Any] = {**job.params, **function_inputs(task, staged, workdir)}
+    wanted = _parameter_names(function)
+    if "workdir" in wanted:
         arguments["workdir"] = workdir
-    try:
-        returned = function(**arguments)
-    except Exception as problem:  # any failure of task code fails the attempt
-        (workdir / LOG_FILE).write_text(traceback.format_exc(), encoding="utf-8")
-        return Result("failed", reason=f"{type(problem).__name__}: {problem}")
-    return Result("succeeded", function_outputs(task, returned, data_dir, workdir))
+    if "progress" in wanted and "progress" not in arguments:
+        arguments["progress"] = Progress(on_progress)
+    with CappedLog(workdir / LOG_FILE, settings.step_log_bytes) as log:
+        stream = cast(io.TextIOWrapper, log)
+        try:
+            with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream):
+                returned = function(**arguments)
+        except Exception as problem:  # any failure of task code fails the attempt
+            log.write(traceback.format_exc())
+            return Result("failed", reason=f"{type(problem).__name__}: {problem}")
+    return Result("succeeded", function_outputs(task, returned, settings.data_dir, workdir))
+
+
+def function_inputs(task: TaskSpec, staged: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
+    """The staged inputs as a function takes them: files as absolute paths, tables read."""
+    arguments: dict[str, Any] = {}
+    for name, port in task.inputs.items():
+        value = staged[name]
+        if port.kind == "file":
+            arguments[name] = workdir / value
+        elif port.kind == "table":
+            from datamill.runs import tables
+
+            try:
+                arguments[name] = tables.read_dataframe(value)
+            except tables.TableError as problem:
+                raise StepError(f"input '{name}': {problem}") from None
+        else:
+            arguments[name] = value
+    return arguments
 
 
 def _parameter_names(function: Callable[..., Any]) -> set[str]:
@@ -350,8 +491,8 @@ def load_function(reference: str) -> Callable[..., Any]:
 def function_outputs(
     task: TaskSpec, returned: object, data_dir: Path, workdir: Path
 ) -> dict[str, Any]:
-    """The declared outputs from a function's returned dict: files as stored paths, values as
-    JSON values."""
+    """The declared outputs from a function's returned dict: files as stored paths, tables
+    written as ``outputs/<name>.parquet``, values as JSON values."""
     if not isinstance(returned, Mapping):
         raise StepError(f"{task.function} returned {type(returned).__name__}, not a dict")
     outputs: dict[str, Any] = {}
@@ -363,6 +504,12 @@ def function_outputs(
             if not isinstance(value, str | os.PathLike):
                 raise StepError(f"output '{name}' is a file: expected a path")
             outputs[name] = stored_path(data_dir, workdir, value)
+        elif port.kind == "table":
+            from datamill.runs.tables import write_returned
+
+            target = table_target(task, name, workdir)
+            convert_table(name, None, write_returned, value, target)
+            outputs[name] = stored_path(data_dir, workdir, target)
         else:
             try:
                 outputs[name] = json.loads(json.dumps(value))
@@ -379,7 +526,8 @@ def report(
     result: Result,
     now: Callable[[], datetime],
 ) -> Outcome:
-    """Apply the transition that ``result`` calls for, in a transaction of its own."""
+    """Apply the transition that ``result`` calls for, in a transaction of its own; a success
+    that is applied records its artifacts in the same transaction."""
     with sessions() as db:
         if result.status == "succeeded":
             args: tuple[Any, ...] = (machine.succeeded, step, attempt, result.outputs)
@@ -388,5 +536,7 @@ def report(
         else:
             args = (machine.timed_out, step, attempt, result.seconds)
         outcome = apply(db, run_id, *args, now=now())
+        if result.status == "succeeded" and outcome.applied and result.produced:
+            record_artifacts(db, run_id, step, result.produced)
         db.commit()
     return outcome

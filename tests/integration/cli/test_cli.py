@@ -136,3 +136,69 @@ def test_dataset_upload_without_a_token_says_how_to_get_one(
     assert code == 1
     assert "DATAMILL_TOKEN" in out
     assert "datamill token create" in out
+
+
+@pytest.fixture
+def demo_env(env: dict[str, str]) -> dict[str, str]:
+    """The demo installed, and a token of the demo account."""
+    code, out = run(env, "demo")
+    assert code == 0, out
+    code, token = run(env, "token", "create", "demo")
+    assert code == 0, token
+    return {**env, "DATAMILL_TOKEN": token.strip()}
+
+
+def test_run_waits_for_the_demo_pipeline_and_its_artifact_can_be_downloaded(
+    demo_env: dict[str, str], server: str, tmp_path: Path
+) -> None:
+    code, out = run(
+        demo_env,
+        "run",
+        "coffee-report",
+        "--input",
+        "sales=dataset:Coffee shop sales",
+        "--param",
+        "top=2",
+        "--url",
+        server,
+    )
+
+    assert code == 0, out
+    assert "succeeded" in out
+    assert "output duplicates_removed: 12" in out
+    run_id = out.split("run ", 1)[1].split(":", 1)[0].strip()
+    code, listed = run(demo_env, "runs", "--url", server)
+    assert code == 0 and run_id in listed
+    target = tmp_path / "best.csv"
+    code, saved = run(
+        demo_env, "runs", "download", run_id, "export.csv", "-o", str(target), "--url", server
+    )
+    assert code == 0, saved
+    header, *rows = target.read_text().splitlines()
+    assert header == "product,count"
+    assert len(rows) == 2
+
+
+def test_run_refused_by_the_pipeline_names_every_problem_in_one_line(
+    demo_env: dict[str, str], server: str
+) -> None:
+    code, out = run(demo_env, "run", "coffee-report", "--param", "top=0", "--url", server)
+
+    assert code == 1
+    assert out.count("\n") == 1
+    assert out.startswith("error: The run cannot start: params.top: 0 is less than the minimum")
+    assert "inputs.sales" in out
+
+
+def test_runs_show_of_an_unknown_run_is_one_line(demo_env: dict[str, str], server: str) -> None:
+    code, out = run(demo_env, "runs", "show", "not-a-run", "--url", server)
+
+    assert code == 1
+    assert out == "error: There is no run 'not-a-run' that you can see.\n"
+
+
+def test_worker_without_celery_settings_says_what_is_missing(env: dict[str, str]) -> None:
+    code, out = run(env, "worker")
+
+    assert code == 1
+    assert out == "error: datamill worker needs DATAMILL_EXECUTOR=celery and DATAMILL_BROKER_URL\n"

@@ -3,30 +3,28 @@ C program in one run; failures, timeouts, hostile parameters and duplicated deli
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from datamill.auth.users import create_user
 from datamill.config import Settings
-from datamill.db.models import Run, RunStep, User, Worker
-from datamill.pipelines import store
-from datamill.runs.effects import Dispatch, Terminate
-from datamill.runs.execution import execute_attempt
-from datamill.runs.orchestrator import create_run
-
-REPO = Path(__file__).resolve().parents[3]
-EXAMPLES = REPO / "examples" / "tasks"
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+from datamill.db.models import User
+from datamill.runs.effects import Terminate
+from tests.integration.runs.attempts import (
+    EXAMPLES,
+    one_step,
+    run_state,
+    start_run,
+    step_rows,
+    store_input,
+    workdir,
+)
 
 NORMALISE = """
 name: normalise
@@ -65,95 +63,6 @@ steps:
 MEASURE_STEP = """
   measure: {task: byte-count, with: {text: "${steps.normalise.outputs.text}", label: size}}
 """
-
-
-class Clock:
-    """A clock that moves one second every time it is read."""
-
-    def __init__(self) -> None:
-        self.ticks = 0
-
-    def __call__(self) -> datetime:
-        self.ticks += 1
-        return T0 + timedelta(seconds=self.ticks)
-
-
-@pytest.fixture
-def owner(db: Session) -> User:
-    user = create_user(db, "owner", "password-123")
-    db.commit()
-    return user
-
-
-@pytest.fixture
-def worker(db: Session) -> str:
-    row = Worker(hostname="host", pid=1, queues=["default"], state="idle")
-    row.started_at = row.last_heartbeat_at = T0
-    db.add(row)
-    db.commit()
-    return row.id
-
-
-@pytest.fixture
-def examples_importable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.syspath_prepend(str(EXAMPLES))
-
-
-@pytest.fixture
-def execute(sessions: sessionmaker[Session], settings: Settings, worker: str) -> Callable[..., Any]:
-    clock = Clock()
-
-    def run_attempt(run_id: str, step: str, attempt: int) -> Any:
-        return execute_attempt(sessions, settings, run_id, step, attempt, worker, clock)
-
-    return run_attempt
-
-
-def start_run(
-    db: Session,
-    owner: User,
-    tasks: list[str | dict[str, Any]],
-    pipeline: str,
-    params: dict[str, Any] | None = None,
-    inputs: dict[str, Any] | None = None,
-) -> tuple[str, list[Dispatch]]:
-    for task in tasks:
-        store.create_task(db, task if isinstance(task, str) else json.dumps(task), owner)
-    version = store.save_pipeline(db, store.read_pipeline(pipeline), pipeline, owner)
-    run, effects = create_run(db, version.pipeline, version, owner, params or {}, inputs or {}, T0)
-    db.commit()
-    return run.id, [effect for effect in effects if isinstance(effect, Dispatch)]
-
-
-def one_step(task: dict[str, Any], with_: dict[str, Any] | None = None) -> str:
-    params = "params: {value: {type: string}}\n" if with_ else ""
-    return (
-        f"name: single\n{params}steps:\n"
-        f"  only: {json.dumps({'task': task['name'], 'with': with_ or {}})}\n"
-    )
-
-
-def step_rows(db: Session, run_id: str) -> dict[str, RunStep]:
-    db.expire_all()
-    return {row.name: row for row in db.scalars(select(RunStep).where(RunStep.run_id == run_id))}
-
-
-def run_state(db: Session, run_id: str) -> str:
-    db.expire_all()
-    run = db.get(Run, run_id)
-    assert run is not None
-    return run.state
-
-
-def workdir(settings: Settings, run_id: str, step: str, attempt: int = 1) -> Path:
-    return settings.data_dir / "work" / run_id / step / str(attempt)
-
-
-def store_input(settings: Settings, text: str) -> str:
-    path = settings.data_dir / "uploads" / "input.txt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return "uploads/input.txt"
 
 
 def byte_count_task(tmp_path: Path) -> dict[str, Any] | None:

@@ -1,0 +1,180 @@
+"""Submitting a run: fair use, the pipeline still fitting its tasks, validation, then the run.
+
+The order matters. Fair use is judged before a byte of the body is read, so a member at the
+limit uploads nothing. Everything the caller sent is then checked, and every failing item is
+listed in one 422. Only then is the run created and its input files moved into place; the caller
+commits (this module does, through :func:`submit_run`) and only then carries out the effects.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from datamill.config import Settings
+from datamill.datasets.engine import Engine
+from datamill.db.models import Pipeline, PipelineVersion, Run, Task, User
+from datamill.pipelines import store
+from datamill.pipelines.check import check_pipeline
+from datamill.pipelines.interface import validate_params
+from datamill.pipelines.pipeline import PipelineSpec
+from datamill.problems import Conflict, Invalid, TooManyRequests
+from datamill.runs.effects import Effect
+from datamill.runs.inputs import PendingInputs, UploadedFile, gather_inputs, strip_body
+from datamill.runs.orchestrator import ACTIVE_RUN_STATES, create_run
+from datamill.storage.files import remove_quietly
+
+RETRY_AFTER_SECONDS = 10
+"""What a member at the limit is told to wait before trying again."""
+
+
+@dataclass
+class RunRequest:
+    """What a caller sent: parameters and inputs as JSON values, and the uploaded files."""
+
+    params: Any = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, UploadedFile] = field(default_factory=dict)
+    version: int | None = None
+
+    def discard(self) -> None:
+        """Remove the uploads still in the temporary directory (stored ones were moved)."""
+        for upload in self.files.values():
+            remove_quietly(upload.path)
+
+
+def check_fair_use(db: Session, user: User, limit: int) -> None:
+    """A member may have ``limit`` runs queued or running; admins are not limited."""
+    if user.is_admin:
+        return
+    active = db.scalar(
+        select(func.count())
+        .select_from(Run)
+        .where(Run.owner_id == user.id, Run.state.in_(ACTIVE_RUN_STATES))
+    )
+    if (active or 0) >= limit:
+        raise TooManyRequests(
+            f"You have {active} runs queued or running, the most a member may have at once "
+            f"({limit}); submit again when one of them has finished.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+
+def pipeline_for_run(db: Session, name: str, user: User, settings: Settings) -> Pipeline:
+    """The pipeline ``name`` (404), if ``user`` may submit a run now (429)."""
+    pipeline = store.get_pipeline(db, name)
+    check_fair_use(db, user, settings.max_active_runs)
+    return pipeline
+
+
+def pinned_version(db: Session, pipeline: Pipeline, number: int | None) -> PipelineVersion:
+    return store.get_version(db, pipeline, pipeline.latest_version if number is None else number)
+
+
+class _FitCache:
+    """Versions known to fit their tasks, by version and the tasks' ids and change times.
+
+    Versions never change and a replaced task gets a new ``updated_at``, so a hit is exact; it
+    saves checking (and re-validating each task's schema) on every submission of a busy
+    pipeline. Bounded; shared by the threads of one process.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.specs: OrderedDict[Hashable, PipelineSpec] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable) -> PipelineSpec | None:
+        with self.lock:
+            spec = self.specs.get(key)
+            if spec is not None:
+                self.specs.move_to_end(key)
+            return spec
+
+    def put(self, key: Hashable, spec: PipelineSpec) -> None:
+        with self.lock:
+            self.specs[key] = spec
+            while len(self.specs) > self.size:
+                self.specs.popitem(last=False)
+
+
+_fitting = _FitCache()
+
+
+def check_still_fits(db: Session, pipeline: Pipeline, version: PipelineVersion) -> PipelineSpec:
+    """The version's spec, if it still checks against the tasks registered now.
+
+    A task replaced after the pipeline was saved can break it; that is the pipeline's problem,
+    not the caller's, so it is a 409 naming each broken step, not a 422 or a crash.
+    """
+    names = sorted(store.tasks_used(version))
+    stamps = db.execute(
+        select(Task.name, Task.id, Task.updated_at).where(Task.name.in_(names)).order_by(Task.name)
+    ).all()
+    key = (version.id, tuple(tuple(row) for row in stamps))
+    spec = _fitting.get(key)
+    if spec is not None:
+        return spec
+    spec = store.pipeline_spec(version)
+    errors = check_pipeline(spec, store.RegisteredTasks(db))
+    if errors:
+        first = errors[0]
+        where = ".".join(str(part) for part in first["loc"])
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise Conflict(
+            f"Version {version.version} of the pipeline {pipeline.name!r} no longer fits the "
+            f"registered tasks: {where}: {first['msg']}{more}. Its owner must save a new "
+            "version (or an admin restore the task) before it can run.",
+            errors=[{"loc": ["pipeline", *e["loc"]], "msg": e["msg"]} for e in errors],
+        )
+    _fitting.put(key, spec)
+    return spec
+
+
+def submit_run(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    engine: Engine,
+    user: User,
+    pipeline: Pipeline,
+    request: RunRequest,
+    now: datetime,
+) -> tuple[Run, list[Effect]]:
+    """Validate ``request`` and create its run, committed; the effects are the caller's to
+    carry out. On any failure nothing stays: no run row, no input file."""
+    pending = PendingInputs(settings)
+    run_id: str | None = None
+    try:
+        with sessions() as db:
+            version = pinned_version(db, pipeline, request.version)
+            spec = check_still_fits(db, pipeline, version)
+            params, errors = validate_params(spec, request.params)
+            errors = strip_body(errors)
+            errors += gather_inputs(
+                db, settings, engine, user, spec, request.inputs, request.files, pending
+            )
+            if errors:
+                raise Invalid(_summary(errors), errors=errors)
+            run, effects = create_run(db, pipeline, version, user, params, {}, now)
+            run_id = run.id
+            run.inputs = pending.publish(run.id)
+            db.commit()
+        return run, effects
+    except BaseException:
+        pending.discard(run_id)
+        raise
+
+
+def _summary(errors: Sequence[Mapping[str, Any]]) -> str:
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"])
+    more = len(errors) - 1
+    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"The run cannot start: {where}: {first['msg']}{tail}."
