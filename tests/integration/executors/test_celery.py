@@ -8,14 +8,13 @@ the tests instead of skipping them.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,78 +32,36 @@ from datamill.auth.users import create_user
 from datamill.config import Settings
 from datamill.db.engine import make_engine, make_session_factory
 from datamill.db.migrate import upgrade
-from datamill.db.models import Run, RunStep, User, Worker, utcnow
+from datamill.db.models import RunStep, User, Worker, utcnow
 from datamill.events.bus import MemoryBus
 from datamill.executors.base import deliverer
 from datamill.executors.celery import CeleryExecutor, WorkerStartError, run_worker, task_id
 from datamill.executors.registry import DOWN, UP
-from datamill.pipelines import store
 from datamill.runs import machine
 from datamill.runs.effects import Effect
-from datamill.runs.orchestrator import apply, create_run
+from datamill.runs.orchestrator import apply
 from datamill.runs.timer import RunTimer
 from tests.fixtures.db import PG_DSN, make_settings
+from tests.fixtures.workers import (
+    EXAMPLES,
+    REPO,
+    TEXT_STATS,
+    alive,
+    byte_count,
+    count_lines,
+    finished,
+    normalise,
+    one_step,
+    steps_of,
+    wait_for,
+)
+from tests.fixtures.workers import submit as submit_run
 
-REPO = Path(__file__).resolve().parents[3]
-EXAMPLES = REPO / "examples" / "tasks"
 BROKERS = {
     "redis": os.environ.get("DATAMILL_TEST_REDIS", "redis://127.0.0.1:6379/5"),
     "rabbitmq": os.environ.get("DATAMILL_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672//"),
 }
 CONCURRENCY = 2
-DEADLINE = 30.0
-
-
-def normalise(queue: str) -> dict[str, Any]:
-    return {
-        "name": "normalise",
-        "kind": "python",
-        "function": "text_tools:normalise",
-        "inputs": {"text": {"kind": "file"}},
-        "outputs": {"text": {"kind": "file"}, "lines": {"kind": "value"}},
-        "params": {"type": "object", "properties": {"case": {"type": "string"}}},
-        "queue": queue,
-    }
-
-
-def count_lines(queue: str) -> dict[str, Any]:
-    return {
-        "name": "count-lines",
-        "kind": "command",
-        "command": ["bash", str(EXAMPLES / "count_lines.sh"), "{inputs.text}", "{outputs.count}"],
-        "inputs": {"text": {"kind": "file", "path": "inputs/text.txt"}},
-        "outputs": {"count": {"kind": "value", "path": "outputs/count.txt"}},
-        "queue": queue,
-    }
-
-
-def byte_count(tmp_path: Path, queue: str) -> dict[str, Any]:
-    binary = tmp_path / "byte_count"
-    subprocess.run(["gcc", "-O2", "-o", str(binary), str(EXAMPLES / "byte_count.c")], check=True)
-    return {
-        "name": "byte-count",
-        "kind": "command",
-        "command": [str(binary), "{inputs.text}", "{params.label}", "{outputs.size}"],
-        "inputs": {"text": {"kind": "file"}},
-        "outputs": {"size": {"kind": "value", "path": "outputs/size.json"}},
-        "params": {"type": "object", "properties": {"label": {"type": "string"}}},
-        "queue": queue,
-    }
-
-
-TEXT_STATS = """
-name: text-stats
-inputs:
-  text: {kind: file}
-steps:
-  normalise: {task: normalise, with: {text: "${inputs.text}", case: upper}}
-  count: {task: count-lines, with: {text: "${steps.normalise.outputs.text}"}}
-  measure: {task: byte-count, with: {text: "${steps.normalise.outputs.text}", label: size}}
-"""
-
-
-def one_step(task: str, with_: dict[str, Any] | None = None) -> str:
-    return f"name: {task}-once\nsteps:\n  only: {json.dumps({'task': task, 'with': with_ or {}})}\n"
 
 
 def _unreachable(url: str) -> str | None:
@@ -255,43 +212,7 @@ def submit(
     pipeline: str,
     inputs: dict[str, Any] | None = None,
 ) -> str:
-    with cluster.sessions() as db:
-        for task in tasks:
-            store.create_task(db, json.dumps(task), owner)
-        version = store.save_pipeline(db, store.read_pipeline(pipeline), pipeline, owner)
-        run, effects = create_run(db, version.pipeline, version, owner, {}, inputs or {}, utcnow())
-        db.commit()
-    cluster.deliver(run.id, effects)
-    return run.id
-
-
-def wait_for(check: Callable[[], Any], what: str, deadline: float = DEADLINE) -> Any:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-def run_row(sessions: sessionmaker[Session], run_id: str) -> Run:
-    with sessions() as db:
-        run = db.get(Run, run_id)
-        assert run is not None
-        return run
-
-
-def steps_of(sessions: sessionmaker[Session], run_id: str) -> dict[str, RunStep]:
-    with sessions() as db:
-        return {r.name: r for r in db.scalars(select(RunStep).where(RunStep.run_id == run_id))}
-
-
-def finished(sessions: sessionmaker[Session], run_id: str) -> Run:
-    return wait_for(
-        lambda: (run := run_row(sessions, run_id)).finished_at is not None and run,
-        f"run {run_id} to finish",
-    )
+    return submit_run(cluster.sessions, cluster.deliver, owner, tasks, pipeline, inputs)
 
 
 def running_on(sessions: sessionmaker[Session], run_id: str, step: str) -> Worker:
@@ -345,7 +266,7 @@ def test_cancelling_a_run_revokes_its_step_and_kills_the_command(
     cluster.deliver(run_id, outcome.effects)
 
     assert finished(cluster.sessions, run_id).state == "cancelled"
-    wait_for(lambda: not _alive(command), "the command to be killed", deadline=5)
+    wait_for(lambda: not alive(command), "the command to be killed", deadline=5)
     # The revoked pool process leaves (marking itself down) and a fresh one takes its place.
     wait_for(
         lambda: (
@@ -499,13 +420,6 @@ def _sleep_in(workdir: Path) -> int | None:
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
     return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def _silent(sessions: sessionmaker[Session], worker_id: str, settings: Settings) -> bool:
