@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from datamill import __version__
+from datamill import __version__, redaction
 from datamill.api import auth, datasets, events, health, pipelines, runs, tasks, tokens, workers
 from datamill.api.docs import install_docs
 from datamill.api.limits import BodyLimit
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redaction.install()
         ctx = AppContext.open(settings)
         upgrade(settings, ctx.db_engine)
         with ctx.sessions() as db:

@@ -135,6 +135,15 @@ class Settings(BaseSettings):
             "failed with the reason `worker lost` when no attempt is left."
         ),
     )
+    redeliver_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "A dispatched step not started after this long is sent again, in case the message "
+            "was lost between the database and the executor (a crash at the wrong moment). "
+            "Sending twice is safe; a long queue is not a lost message, so keep it generous."
+        ),
+    )
     tick_seconds: float = Field(
         default=2.0,
         gt=0,

@@ -34,6 +34,9 @@ STATE_STYLES = {
     "cancelled": "yellow",
 }
 POLL_SECONDS = 0.5
+QUIET_SECONDS = 1.0
+REFRESH_ON = {"subscribed", "quiet", "run.updated", "step.updated"}
+"""Events after which ``watch`` reads the run again."""
 STORED_PREFIXES = ("work/", "inputs/", "revisions/")
 """How stored file values begin: shown as artifacts, not as paths of the server's disk."""
 
@@ -141,30 +144,42 @@ def submit(
 
 
 def run_events(api: Api, run_id: str) -> Iterator[dict[str, Any]]:
-    """The run's events as they come; ends (quietly) when the socket cannot be used."""
+    """The run's events as they come, and a ``quiet`` one after each second without any (a
+    cue to look at the run over REST); ends, quietly, when the socket cannot be used."""
     from websockets.exceptions import WebSocketException
     from websockets.sync.client import connect
 
     headers = {"Authorization": f"Bearer {api.token}"}
     try:
         with connect(api.events_url(run_id), additional_headers=headers, open_timeout=5) as socket:
-            yield {"type": "connected"}
-            for raw in socket:
+            while True:
+                try:
+                    raw = socket.recv(timeout=QUIET_SECONDS)
+                except TimeoutError:
+                    yield {"type": "quiet"}
+                    continue
                 yield json.loads(raw)
-    except (OSError, WebSocketException, TimeoutError, ValueError):
+    except (OSError, WebSocketException, ValueError):
         return
 
 
 def watch(api: Api, run_id: str, on_change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
-    """Follow the run until it finishes, calling ``on_change`` with its detail on every change."""
+    """Follow the run until it finishes, calling ``on_change`` with its detail on every change.
+
+    The run is read again when the subscription is confirmed (what happened before it is not
+    sent as events), on each of its events, and after each quiet second (a safety net: an
+    event lost on the way must not leave the command waiting for ever).
+    """
     run: dict[str, Any] = api.request("GET", f"/api/v1/runs/{run_id}")
     on_change(run)
     for event in run_events(api, run_id):
         if run["state"] in FINISHED:
             return run
-        if event.get("type") in {"connected", "run.updated", "step.updated"}:
-            run = api.request("GET", f"/api/v1/runs/{run_id}")
-            on_change(run)
+        if event.get("type") in REFRESH_ON:
+            latest = api.request("GET", f"/api/v1/runs/{run_id}")
+            if latest != run:
+                run = latest
+                on_change(run)
     while run["state"] not in FINISHED:  # no socket: poll
         time.sleep(POLL_SECONDS)
         latest = api.request("GET", f"/api/v1/runs/{run_id}")

@@ -19,7 +19,6 @@ import os
 import signal
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +41,7 @@ from datamill.executors.registry import (
     register_worker,
     worker_message,
 )
+from datamill.problems import NotFound
 from datamill.runs import machine
 from datamill.runs.effects import Effect
 from datamill.runs.orchestrator import apply
@@ -92,7 +92,10 @@ class LocalPool:
         self._context.set_forkserver_preload(PRELOADED)
         self._lock = threading.RLock()
         self._children: dict[str, Child] = {}
-        self._pending: deque[Job] = deque()
+        self._pending: dict[Job, None] = {}
+        """Jobs waiting for an idle child, oldest first; a job resent while it waits is one."""
+        self._missing = 0
+        """Children that died and could not be replaced yet (the database was unreachable)."""
         self._closing = threading.Event()
         self._wake_read, self._wake_write = self._context.Pipe(duplex=False)
         self._thread = threading.Thread(target=self._serve, name="datamill-pool", daemon=True)
@@ -112,21 +115,23 @@ class LocalPool:
                 return  # a resent dispatch of an attempt already running here
             idle = self._idle_child()
             if idle is None:
-                self._pending.append(job)
+                self._pending[job] = None
             else:
                 self._assign(idle, job)
 
     def terminate(self, run_id: str, step: str, attempt: int, worker: str) -> None:
         with self._lock:
             job = (run_id, step, attempt)
-            with contextlib.suppress(ValueError):
-                self._pending.remove(job)
+            self._pending.pop(job, None)
             child = self._children.get(worker)
             if child is not None and child.job == job:
                 self._stop(child)
 
     def close(self) -> None:
-        """Stop every child; the attempts they ran are declared lost, to run again later."""
+        """Stop every child; the attempts they ran are released, to run again after a restart
+        without counting as failures. Closing twice does nothing."""
+        if self._closing.is_set():
+            return
         self._closing.set()
         self._wake_write.send(None)
         if self._thread.is_alive():
@@ -142,7 +147,7 @@ class LocalPool:
                     child.process.join()
             self._children.clear()
         for child in children:
-            self._after_death(child)
+            self._after_death(child, planned=True)
         self._wake_read.close()
         self._wake_write.close()
 
@@ -167,20 +172,28 @@ class LocalPool:
             waitables: list[Any] = [self._wake_read]
             for child in children:
                 waitables += [child.conn, child.process.sentinel]
-            for ready in wait(waitables, timeout=min(1.0, self.settings.heartbeat_seconds)):
-                if ready is self._wake_read:
-                    with contextlib.suppress(EOFError, OSError):
-                        self._wake_read.recv()
-                    continue
-                for child in children:
-                    if ready is child.conn:
-                        self._receive(child)
-                    elif ready == child.process.sentinel:
-                        self._on_exit(child)
-            self._escalate()
+            try:
+                self._serve_once(children, waitables)
+                self._escalate()
+                self._replenish()
+            except Exception:  # the pool must outlive any one failure, or every step stalls
+                log.exception("the worker pool hit an error; carrying on")
+                time.sleep(0.1)
             if time.monotonic() - last_beat >= self.settings.heartbeat_seconds:
                 last_beat = time.monotonic()
                 self._beat()
+
+    def _serve_once(self, children: list[Child], waitables: list[Any]) -> None:
+        for ready in wait(waitables, timeout=min(1.0, self.settings.heartbeat_seconds)):
+            if ready is self._wake_read:
+                with contextlib.suppress(EOFError, OSError):
+                    self._wake_read.recv()
+                continue
+            for child in children:
+                if ready is child.conn:
+                    self._receive(child)
+                elif ready == child.process.sentinel:
+                    self._on_exit(child)
 
     def _receive(self, child: Child) -> bool:
         """Handle one message of ``child``; False when there is none to read any more."""
@@ -196,8 +209,9 @@ class LocalPool:
         elif message[0] == "idle":
             with self._lock:
                 child.job = None
-                if not child.stopping and self._pending:
-                    self._assign(child, self._pending.popleft())
+                serving = self._children.get(child.worker_id) is child and not child.stopping
+                if serving and self._pending:
+                    self._assign(child, self._next_job())
         return True
 
     def _on_exit(self, child: Child) -> None:
@@ -222,22 +236,33 @@ class LocalPool:
         self._after_death(child)
         if not self._closing.is_set():
             with self._lock:
-                replacement = self._spawn()
-                if self._pending:
-                    self._assign(replacement, self._pending.popleft())
+                self._missing += 1
+            self._replenish()
 
-    def _after_death(self, child: Child) -> None:
-        """Declare lost the attempt a dead child ran and mark its worker down."""
+    def _replenish(self) -> None:
+        """Start the children that died and are not replaced yet; a failure is tried again
+        at the next turn of the pool thread."""
+        with self._lock:
+            while self._missing > 0 and not self._closing.is_set():
+                replacement = self._spawn()
+                self._missing -= 1
+                if self._pending:
+                    self._assign(replacement, self._next_job())
+
+    def _after_death(self, child: Child, *, planned: bool = False) -> None:
+        """Mark a dead child's worker down, and declare lost the attempt it ran (or, when
+        the pool stops on purpose, release it: it did not fail)."""
         child.conn.close()
         now = self.clock()
+        transition = machine.released if planned else machine.lost
         try:
             with self.sessions() as db:
                 mark_down(db, [child.worker_id], now)
                 effects: Sequence[Effect] = ()
                 if child.job is not None:
                     run_id, step, attempt = child.job
-                    lost = apply(db, run_id, machine.lost, step, attempt, child.worker_id, now=now)
-                    effects = lost.effects
+                    ended = apply(db, run_id, transition, step, attempt, child.worker_id, now=now)
+                    effects = ended.effects
                 db.commit()
         except Exception:  # the database may be gone at shutdown; the timer recovers later
             log.exception("could not record the end of worker %s", child.worker_id)
@@ -288,6 +313,11 @@ class LocalPool:
         with contextlib.suppress(OSError):
             self._wake_write.send(None)  # the pool thread must wait on the new child too
         return child
+
+    def _next_job(self) -> Job:
+        job = next(iter(self._pending))
+        del self._pending[job]
+        return job
 
     def _idle_child(self) -> Child | None:
         for child in self._children.values():
@@ -352,6 +382,8 @@ def child_main(settings: Settings, worker_id: str, conn: Connection) -> None:
                 on_commit=report,
                 on_progress=progress,
             )
+        except NotFound:
+            log.warning("run %s no longer exists: its step %s is dropped", run_id, step)
         except Exception:
             # Losing the process makes the parent declare the attempt lost: it runs again.
             log.exception("worker %s failed on %s/%s/%s", worker_id, run_id, step, attempt)

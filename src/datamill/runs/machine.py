@@ -141,6 +141,28 @@ def lost(run: RunRecord, step: str, attempt: int, worker: str, now: float) -> Ou
     return _advance(run, {**run.steps, step: changed}, now, [_terminate(record)])
 
 
+def released(run: RunRecord, step: str, attempt: int, worker: str, now: float) -> Outcome:
+    """``worker`` let go of the running ``attempt`` of ``step`` on a planned stop (a server
+    restart, a deploy): the step is dispatched again and the attempt does not count.
+
+    Unlike :func:`lost`, nothing went wrong with the step, so a task without retries must not
+    fail because its worker was restarted. The new attempt is numbered after it, as always.
+    """
+    record = _running(run, step, attempt)
+    if record is None or record.worker != worker:
+        return _ignored(run)
+    changed = replace(
+        record,
+        state="queued",
+        worker=None,
+        dispatched_at=None,
+        started_at=None,
+        next_attempt_at=None,
+        attempts_before=record.attempts_before + 1,
+    )
+    return _advance(run, {**run.steps, step: changed}, now)
+
+
 def cancel(run: RunRecord, now: float) -> Outcome:
     """Stop the run: terminate running steps, cancel the ones not finished, keep the rest.
 
@@ -203,6 +225,7 @@ def _fresh(record: StepRecord) -> StepRecord:
         attempt=record.attempt,
         attempts_before=record.attempt,
         max_attempts=record.max_attempts,
+        queue=record.queue,
     )
 
 

@@ -32,18 +32,24 @@ def tick_runs(
     now: datetime,
     *,
     everything: bool = False,
+    redeliver_after: float | None = None,
 ) -> int:
-    """Tick the due runs (or ``everything`` active) one by one; how many were ticked."""
+    """Tick the due runs (or ``everything`` active) one by one; how many were ticked.
+
+    ``redeliver_after`` (default: the ``redeliver_seconds`` setting) is how long a dispatch
+    may wait for a worker before it is sent again.
+    """
     timeout = settings.heartbeat_timeout_seconds
+    resend = settings.redeliver_seconds if redeliver_after is None else redeliver_after
     with sessions() as db:
         if everything:
             run_ids = active_runs(db)
         else:
-            run_ids = due_runs(db, now, timeout, redeliver_after=timeout)
+            run_ids = due_runs(db, now, timeout, redeliver_after=resend)
     for run_id in run_ids:
         try:
             with sessions() as db:
-                effects = tick_run(db, run_id, now, timeout, redeliver_after=timeout)
+                effects = tick_run(db, run_id, now, timeout, redeliver_after=resend)
                 db.commit()
             deliver(run_id, effects)
         except Exception:
@@ -52,7 +58,12 @@ def tick_runs(
 
 
 class RunTimer:
-    """Calls :func:`tick_runs` at start (every active run) and then every ``tick_seconds``."""
+    """Calls :func:`tick_runs` at start and then every ``tick_seconds``.
+
+    The first tick looks at every active run and sends again every dispatch not started: the
+    process has just started, so whatever its executor held before is gone (the local pool's
+    queue), and a duplicate of a message still in a broker is dropped by its worker.
+    """
 
     def __init__(
         self,
@@ -80,9 +91,13 @@ class RunTimer:
         ticks = 0
         while True:
             try:
-                everything = ticks % FULL_SWEEP_EVERY == 0
                 tick_runs(
-                    self.sessions, self.deliver, self.settings, self.clock(), everything=everything
+                    self.sessions,
+                    self.deliver,
+                    self.settings,
+                    self.clock(),
+                    everything=ticks % FULL_SWEEP_EVERY == 0,
+                    redeliver_after=0.0 if ticks == 0 else None,
                 )
             except Exception:
                 log.exception("the run timer failed; trying again at the next tick")

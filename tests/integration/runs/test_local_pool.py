@@ -23,6 +23,7 @@ from datamill.executors.registry import DOWN, UP
 from datamill.executors.setup import open_executor
 from datamill.runs import machine
 from datamill.runs.orchestrator import apply
+from datamill.runs.timer import RunTimer
 from tests.fixtures.workers import (
     EXAMPLES,
     TEXT_STATS,
@@ -155,6 +156,32 @@ def test_cancelling_a_run_stops_its_running_command_and_frees_the_worker(
     assert finished(sessions, run_id).state == "cancelled"
     wait_for(lambda: not alive(pid), "the command to be killed", deadline=5)
     wait_for(lambda: len(pool.worker_ids) == 2 and not pool.busy, "a replaced, idle pool", 10)
+
+
+def test_a_step_running_when_the_server_stops_runs_again_after_the_restart(
+    pool: LocalPool, sessions: sessionmaker[Session], pool_settings: Settings, owner: User
+) -> None:
+    seconds = {"type": "object", "properties": {"seconds": {"type": "number"}}}
+    outputs = {"attempt": {"kind": "value"}}
+    task = python_task("slow-once", "slow_once", params=seconds, outputs=outputs)  # no retries
+    run_id = submit(sessions, pool.deliver, owner, [task], one_step("slow-once", {"seconds": 30}))
+    marker = pool_settings.data_dir / "work" / run_id / "only" / "1" / "started"
+    wait_for(marker.is_file, "the first attempt")
+
+    pool.close()
+
+    step = steps_of(sessions, run_id)["only"]
+    assert (step.state, step.error) == ("queued", None)
+    restarted, deliver = open_executor(pool_settings, sessions, MemoryBus())
+    try:
+        timer = RunTimer(sessions, deliver, pool_settings)
+        timer.start()
+        run = finished(sessions, run_id)
+        timer.close()
+    finally:
+        restarted.close()
+    assert run.state == "succeeded"
+    assert steps_of(sessions, run_id)["only"].outputs == {"attempt": 2}
 
 
 def test_closing_the_pool_marks_its_workers_down(

@@ -89,7 +89,17 @@ class Lost:
         return machine.lost(run, self.step, self.attempt, self.worker, now)
 
 
-Message = Started | Succeeded | Failed | TimedOut | Lost
+@dataclass(frozen=True)
+class Released:
+    step: str
+    attempt: int
+    worker: str
+
+    def deliver(self, run: RunRecord, now: float) -> Outcome:
+        return machine.released(run, self.step, self.attempt, self.worker, now)
+
+
+Message = Started | Succeeded | Failed | TimedOut | Lost | Released
 
 
 @dataclass
@@ -143,6 +153,12 @@ class Cluster:
         else:
             message = Lost(step, attempt, worker)
         self.deliver(message)
+
+    def release(self, index: int) -> None:
+        """A worker stops on purpose (a restart) and gives back the attempt it runs."""
+        key = sorted(self.executing)[index % len(self.executing)]
+        worker = self.executing.pop(key)
+        self.deliver(Released(key[0], key[1], worker))
 
     def redeliver(self, index: int) -> None:
         """The broker hands out a dispatch it already delivered (at-least-once delivery)."""

@@ -58,6 +58,11 @@ class RunUnderChaos(RuleBasedStateMachine):
     def an_attempt_ends(self, index: int, how: Finish) -> None:
         self.cluster.finish(index, how)
 
+    @precondition(lambda self: self.cluster.executing)
+    @rule(index=INDEX)
+    def a_worker_restarts_and_gives_back_its_attempt(self, index: int) -> None:
+        self.cluster.release(index)
+
     @precondition(lambda self: self.cluster.sent)
     @rule(index=INDEX)
     def the_broker_delivers_a_dispatch_again(self, index: int) -> None:

@@ -12,6 +12,7 @@ from datamill.runs.machine import (
     failed,
     lost,
     plan,
+    released,
     retry,
     started,
     succeeded,
@@ -324,6 +325,25 @@ def test_a_lost_worker_that_no_longer_runs_the_attempt_changes_nothing() -> None
     assert_ignored(lost(run, "extract", 2, "w1", 50.0), run)
     run = applied(lost(run, "extract", 1, "w1", 50.0))
     assert_ignored(lost(run, "extract", 1, "w1", 60.0), run)
+
+
+def test_an_attempt_released_on_a_restart_runs_again_without_using_up_the_budget() -> None:
+    run = start(begin(CHAIN), "extract", worker="w1")
+    outcome = released(run, "extract", 1, "w1", 50.0)
+    assert outcome.dispatches == [Dispatch("extract", 2)]
+    record = outcome.run.steps["extract"]
+    assert (record.state, record.worker, record.error) == ("queued", None, None)
+    assert record.attempts_used == 1  # the new attempt only
+    run = applied(started(outcome.run, "extract", 2, "w2", 60.0))
+    assert_ignored(released(run, "extract", 2, "w1", 70.0), run)
+    assert_ignored(released(run, "extract", 1, "w1", 70.0), run)
+
+
+def test_a_retried_step_keeps_its_queue() -> None:
+    run = new_run({"a": []}, queues={"a": "gpu"})
+    run = fail(applied(plan(run, 0.0)), "a")
+    outcome = retry(run, 3.0)
+    assert outcome.dispatches == [Dispatch("a", 2, "gpu")]
 
 
 # -- cancel ----------------------------------------------------------------------------------
