@@ -33,6 +33,7 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/datasets.py
+	$(BIN)/python bench/runs.py
 
 docs-settings: $(STAMP)
 	$(BIN)/python -m datamill.config > docs/settings.md

@@ -64,6 +64,7 @@ class _FormReceiver:
         self.max_bytes = max_bytes
         self.headers: dict[str, bytes] = {}
         self.header_field = b""
+        self.header_value = b""
         self.parts = 0
         self.file_bytes = 0
         self.field_bytes = 0
@@ -81,6 +82,7 @@ class _FormReceiver:
             "on_part_begin": self.on_part_begin,
             "on_header_field": self.on_header_field,
             "on_header_value": self.on_header_value,
+            "on_header_end": self.on_header_end,
             "on_headers_finished": self.on_headers_finished,
             "on_part_data": self.on_part_data,
             "on_part_end": self.on_part_end,
@@ -91,12 +93,19 @@ class _FormReceiver:
         if self.parts > MAX_PARTS:
             raise Invalid(f"The form has more than {MAX_PARTS} parts.")
         self.headers, self.chunks, self.size = {}, [], 0
+        self.header_field, self.header_value = b"", b""
 
+    # python-multipart calls the header callbacks once per piece of a header that arrives split
+    # across network chunks, so the pieces are gathered and the header stored only at its end.
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self.header_field = data[start:end].lower()
+        self.header_field += data[start:end]
 
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self.headers[self.header_field.decode("latin-1")] = data[start:end]
+        self.header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self.headers[self.header_field.lower().decode("latin-1")] = self.header_value
+        self.header_field, self.header_value = b"", b""
 
     def on_headers_finished(self) -> None:
         _, options = parse_options_header(self.headers.get("content-disposition", b""))

@@ -115,7 +115,9 @@ async def submit(
         )
     finally:
         sent.discard()
-    _deliver(ctx, run.id, effects)
+    # Off the event loop: a broker send, a Redis publish or the local pool's lock can block, and
+    # on the loop that would stall every request and WebSocket of the process meanwhile.
+    await run_in_threadpool(_deliver, ctx, run.id, effects)
     url = f"/api/v1/runs/{run.id}"
     response.headers["Location"] = url
     return RunAccepted(run_id=run.id, state=run.state, url=url)

@@ -36,17 +36,18 @@ def _public(view: queries.WorkerView) -> WorkerPublic:
 
 @router.get("", operation_id="list_workers", summary="List workers and queue depths")
 def list_(
-    _user: CurrentUser,
+    user: CurrentUser,
     db: SessionDep,
     ctx: ContextDep,
     state: StateParam = None,
     offset: Offset = 0,
     limit: Limit = 100,
 ) -> WorkersReply:
-    """Every signed-in user may see the workers, as on a Celery Flower dashboard."""
+    """Every signed-in user may see the workers, as on a Celery Flower dashboard; a member sees
+    which of their own runs' steps each one runs, and only the attempt and start of others'."""
     now = utcnow()
     timeout = ctx.settings.heartbeat_timeout_seconds
-    views, total = queries.list_workers(db, now, timeout, state, offset, limit)
+    views, total = queries.list_workers(db, user, now, timeout, state, offset, limit)
     depths = queries.queue_depths(db, now, timeout)
     return WorkersReply(
         data=[_public(view) for view in views],

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from datamill.config import Settings
@@ -15,12 +16,48 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         settings.ensure_dirs()
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
-        )
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        _serialise_writes(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _serialise_writes(engine: Engine) -> None:
+    """Let one transaction of this process write at a time, waiting on a lock, not on SQLite.
+
+    SQLite has one writer at a time. A second writer is made to wait by its busy handler, which
+    sleeps in growing steps (up to 100 ms) and does not wake when the lock frees: under load
+    (submissions, workers reporting, the timer) most of a write's time went to those sleeps. A
+    transaction takes this process's lock at its first statement that is not a read, and gives
+    it back when it commits or rolls back; reads never wait. Other processes (command-line
+    tools) still meet the busy handler, rarely.
+    """
+    lock = threading.Lock()
+
+    def before_execute(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if conn.info.get("writing") or statement.lstrip()[:6].upper() in _READS:
+            return
+        lock.acquire()
+        conn.info["writing"] = True
+
+    def release(info: dict[Any, Any]) -> None:
+        if info.pop("writing", False):
+            lock.release()
+
+    def after_transaction(conn: Connection) -> None:
+        release(conn.info)
+
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        release(record.info)  # a connection given back mid-transaction is rolled back
+
+    event.listen(engine, "before_cursor_execute", before_execute)
+    event.listen(engine, "commit", after_transaction)
+    event.listen(engine, "rollback", after_transaction)
+    event.listen(engine.pool, "checkin", on_checkin)
+
+
+_READS = {"SELECT", "PRAGMA"}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

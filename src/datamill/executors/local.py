@@ -4,10 +4,13 @@ Each child runs one attempt at a time, in its own process: a task that crashes, 
 of memory takes down only its child, which the pool replaces at once (and the attempt it ran is
 declared lost, so it is dispatched again while attempts remain).
 
-The pool thread in the parent is the only one that talks to the children, each over a pipe of
-its own. Nothing is shared between children, so a child killed at any moment (``kill -9``)
-cannot leave a lock held that the others wait for. The parent knows which attempt each child
-runs: that is what lets it stop one attempt (cancel, timeout) and recover from a death at once.
+The parent is the only one that talks to the database: it claims an attempt (``started``),
+prepares it, sends the child what to run, and reports the child's result. A child only runs task
+code. So a child killed at any moment (``kill -9``) cannot leave a database lock or a half-done
+transaction behind, and on SQLite the writes of the API and of the pool queue on one lock in
+one process instead of meeting SQLite's busy handler. Each child has a pipe of its own; nothing
+is shared between children. The parent knows which attempt each child runs: that is what lets
+it stop one attempt (cancel, timeout) and recover from a death at once.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,15 +49,26 @@ from datamill.executors.registry import (
 from datamill.problems import NotFound
 from datamill.runs import machine
 from datamill.runs.effects import Effect
+from datamill.runs.execution import Job as Prepared
+from datamill.runs.execution import Result, StepError, prepare_job, report, run_job
 from datamill.runs.orchestrator import apply
+from datamill.runs.workdir import workdir_path
 
 log = logging.getLogger("datamill.pool")
 
 ALL_QUEUES = ("*",)
 """The local pool serves every queue: on one machine there is nowhere else to send a step."""
-PRELOADED = ["datamill.runs.execution", "datamill.runs.tables", "pandas", "pyarrow.parquet"]
+PRELOADED = [
+    "datamill.cli",  # a forked child runs the main script again: `datamill` imports this
+    "datamill.runs.execution",
+    "datamill.runs.tables",
+    "pandas",
+    "pyarrow.parquet",
+]
 """Modules the fork server imports once for every child."""
 STOP_GRACE_SECONDS = 1.0
+DATABASE_THREADS = 4
+"""Threads claiming and reporting attempts; on SQLite their writes still go one at a time."""
 """How long a child asked to stop may take before it is killed."""
 
 Job = tuple[str, str, int]
@@ -66,9 +82,19 @@ class Child:
     worker_id: str
     process: BaseProcess
     conn: Connection
+    group: Any = None
+    """A shared integer: the process group of the command the child runs, 0 when none."""
     job: Job | None = None
     stopping: bool = False
     killed_at: float | None = None
+
+    def kill_command(self) -> None:
+        """Kill the command the child runs, with what it started: it has a session of its own
+        and would outlive a child killed with SIGKILL."""
+        group = self.group.value if self.group is not None else 0
+        if group > 0:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signal.SIGKILL)
 
 
 @dataclass
@@ -97,6 +123,8 @@ class LocalPool:
         self._missing = 0
         """Children that died and could not be replaced yet (the database was unreachable)."""
         self._closing = threading.Event()
+        self._database = ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="datamill-pool-db")
+        """Claims and reports: database work, off the pool thread (which must keep reading)."""
         self._wake_read, self._wake_write = self._context.Pipe(duplex=False)
         self._thread = threading.Thread(target=self._serve, name="datamill-pool", daemon=True)
 
@@ -136,6 +164,7 @@ class LocalPool:
         self._wake_write.send(None)
         if self._thread.is_alive():
             self._thread.join()
+        self._database.shutdown(wait=True)  # claims and reports in progress finish first
         with self._lock:
             children = list(self._children.values())
             for child in children:
@@ -145,6 +174,7 @@ class LocalPool:
                 if child.process.is_alive():
                     child.process.kill()
                     child.process.join()
+                child.kill_command()
             self._children.clear()
         for child in children:
             self._after_death(child, planned=True)
@@ -156,6 +186,12 @@ class LocalPool:
         """What each child runs now, by worker id."""
         with self._lock:
             return {c.worker_id: c.job for c in self._children.values() if c.job is not None}
+
+    @property
+    def pids(self) -> dict[str, int]:
+        """The process id of each child, by worker id."""
+        with self._lock:
+            return {c.worker_id: c.process.pid or 0 for c in self._children.values()}
 
     @property
     def worker_ids(self) -> list[str]:
@@ -201,17 +237,12 @@ class LocalPool:
             message = child.conn.recv()
         except (EOFError, OSError):
             return False  # the child died; its sentinel tells the rest
-        if message[0] == "effects":
-            _, run_id, effects = message
-            self._deliver(run_id, effects)
+        if message[0] == "result":
+            _, job, result = message
+            self._submit(self._report, job, result)
+            self._free(child, job)
         elif message[0] == "progress":
             self.bus.publish(progress_message(*message[1:]))
-        elif message[0] == "idle":
-            with self._lock:
-                child.job = None
-                serving = self._children.get(child.worker_id) is child and not child.stopping
-                if serving and self._pending:
-                    self._assign(child, self._next_job())
         return True
 
     def _on_exit(self, child: Child) -> None:
@@ -220,6 +251,7 @@ class LocalPool:
                 return
             del self._children[child.worker_id]
         child.process.join()
+        child.kill_command()  # a child killed outright (kill -9, out of memory) left it running
         # Read what the child said before it died: an attempt it finished must not be lost.
         while True:
             try:
@@ -281,6 +313,7 @@ class LocalPool:
                 ):
                     with contextlib.suppress(ProcessLookupError):
                         child.process.kill()
+                    child.kill_command()
 
     def _beat(self) -> None:
         try:
@@ -295,9 +328,10 @@ class LocalPool:
     def _spawn(self) -> Child:
         parent_conn, child_conn = self._context.Pipe()
         worker_id = new_id()
+        group = self._context.RawValue("i", 0)
         process = self._context.Process(
             target=child_main,
-            args=(self.settings, worker_id, child_conn),
+            args=(self.settings, worker_id, child_conn, group),
             name=f"datamill-worker-{worker_id[:8]}",
             daemon=True,
         )
@@ -307,7 +341,7 @@ class LocalPool:
         with self.sessions() as db:
             register_worker(db, ALL_QUEUES, now, pid=process.pid, worker_id=worker_id)
             db.commit()
-        child = Child(worker_id, process, parent_conn)
+        child = Child(worker_id, process, parent_conn, group)
         self._children[worker_id] = child
         self.bus.publish(worker_message(worker_id, process.pid or 0, ALL_QUEUES, UP, now))
         with contextlib.suppress(OSError):
@@ -327,8 +361,75 @@ class LocalPool:
 
     def _assign(self, child: Child, job: Job) -> None:
         child.job = job
+        self._submit(self._claim, child, job)
+
+    def _free(self, child: Child, job: Job) -> None:
+        """``child`` is done with ``job``: give it the next one waiting."""
+        with self._lock:
+            if child.job != job:
+                return
+            child.job = None
+            serving = self._children.get(child.worker_id) is child and not child.stopping
+            if serving and self._pending and not self._closing.is_set():
+                self._assign(child, self._next_job())
+
+    def _submit(self, work: Callable[..., None], *args: Any) -> None:
+        try:
+            self._database.submit(work, *args)
+        except RuntimeError:  # shut down: the pool is closing, the timer resends later
+            log.debug("the pool is closing: %s not done", work.__name__)
+
+    # -- database work (in the pool's database threads) ---------------------------------------
+
+    def _claim(self, child: Child, job: Job) -> None:
+        """Claim ``job`` for ``child`` and send it what to run; free it when there is nothing."""
+        run_id, step, attempt = job
+        try:
+            with self.sessions() as db:
+                began = apply(
+                    db, run_id, machine.started, step, attempt, child.worker_id, now=self.clock()
+                )
+                db.commit()
+                if not began.applied:  # a duplicated or stale dispatch: nothing to run
+                    self._free(child, job)
+                    return
+                self._deliver(run_id, began.effects)
+                if self._children.get(child.worker_id) is not child:  # it died meanwhile
+                    lost = apply(
+                        db, run_id, machine.lost, step, attempt, child.worker_id, now=self.clock()
+                    )
+                    db.commit()
+                    self._deliver(run_id, lost.effects)
+                    return
+                try:
+                    prepared: Prepared | StepError = prepare_job(db, run_id, step)
+                except StepError as problem:
+                    prepared = problem
+        except NotFound:
+            log.warning("run %s no longer exists: its step %s is dropped", run_id, step)
+            self._free(child, job)
+            return
+        except Exception:
+            log.exception("could not claim %s/%s/%s", run_id, step, attempt)
+            self._free(child, job)
+            return
+        if isinstance(prepared, StepError):
+            self._report(job, Result("failed", reason=str(prepared)))
+            self._free(child, job)
+            return
+        workdir = workdir_path(self.settings.data_dir, run_id, step, attempt)
         with contextlib.suppress(OSError, ValueError):  # it died: its sentinel tells the rest
-            child.conn.send(job)
+            child.conn.send(("run", job, prepared, str(workdir)))
+
+    def _report(self, job: Job, result: Result) -> None:
+        run_id, step, attempt = job
+        try:
+            outcome = report(self.sessions, run_id, step, attempt, result, self.clock)
+        except Exception:  # the step stays running; the timer times it out or declares it lost
+            log.exception("could not report %s/%s/%s", run_id, step, attempt)
+            return
+        if outcome.applied:
+            self._deliver(run_id, outcome.effects)
 
     def _stop(self, child: Child) -> None:
         """Ask ``child`` to stop (it kills its command first); it is killed if it lingers."""
@@ -347,48 +448,37 @@ class LocalPool:
             log.exception("could not carry out the effects of run %s", run_id)
 
 
-def child_main(settings: Settings, worker_id: str, conn: Connection) -> None:
-    """A worker process: run the attempts the parent sends, one at a time, until told to stop."""
-    from datamill.db.engine import make_engine, make_session_factory
-    from datamill.runs import execution
+def child_main(settings: Settings, worker_id: str, conn: Connection, group: Any) -> None:
+    """A worker process: run the prepared attempts the parent sends, one at a time, and send
+    back each result; never touches the database. ``group`` tells the parent which process
+    group to kill with this process if it has to kill it."""
+    from datamill.runs.execution import set_group_listener
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which stops us
     signal.signal(signal.SIGTERM, _stop_now)
-    sessions = make_session_factory(make_engine(settings))
+
+    def tell(running: int | None) -> None:
+        group.value = running or 0
+
+    set_group_listener(tell)
     while True:
         try:
-            job = conn.recv()
+            message = conn.recv()
         except (EOFError, OSError):
             return
-        if job is None:
+        if message is None:
             return
-        run_id, step, attempt = job
+        _, job, prepared, workdir = message
 
-        def report(outcome: Any, run_id: str = run_id) -> None:
-            conn.send(("effects", run_id, outcome.effects))
-
-        def progress(fraction: float, message: str | None, job: Job = job) -> None:
-            conn.send(("progress", *job, fraction, message))
+        def progress(fraction: float, text: str | None, job: Job = job) -> None:
+            conn.send(("progress", *job, fraction, text))
 
         try:
-            execution.execute_attempt(
-                sessions,
-                settings,
-                run_id,
-                step,
-                attempt,
-                worker_id,
-                utcnow,
-                on_commit=report,
-                on_progress=progress,
-            )
-        except NotFound:
-            log.warning("run %s no longer exists: its step %s is dropped", run_id, step)
-        except Exception:
-            # Losing the process makes the parent declare the attempt lost: it runs again.
-            log.exception("worker %s failed on %s/%s/%s", worker_id, run_id, step, attempt)
-            os._exit(70)
-        conn.send(("idle",))
+            result = run_job(prepared, settings, Path(workdir), progress)
+        except Exception as problem:  # run_job reports task failures itself; this is a bug
+            log.exception("worker %s failed on %s", worker_id, job)
+            result = Result("failed", reason=f"the worker failed: {problem}")
+        conn.send(("result", job, result))
 
 
 def _stop_now(_signum: int, _frame: object) -> None:

@@ -3,6 +3,9 @@
 A worker row says ``up`` until the worker marks itself down; one that died without doing so
 (``kill -9``, a lost machine) is recognised by its stale heartbeat and shown as ``lost``, as the
 timer that recovers its steps sees it.
+
+Every member may see the workers, but not which runs of other members they serve: for a member,
+a step attempt of a run they do not own is listed without its run id and step name.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Literal
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from datamill.db.models import RunStep, Worker
+from datamill.db.models import Run, RunStep, User, Worker
 from datamill.executors.registry import DOWN
 
 WorkerState = Literal["up", "down", "lost"]
@@ -27,8 +30,8 @@ ALL_QUEUES = "*"
 
 @dataclass(frozen=True)
 class RunningStep:
-    run_id: str
-    step: str
+    run_id: str | None
+    step: str | None
     attempt: int
     started_at: datetime | None
 
@@ -62,6 +65,7 @@ def _where(state: WorkerState | None, now: datetime, timeout_seconds: float) -> 
 
 def list_workers(
     db: Session,
+    viewer: User,
     now: datetime,
     timeout_seconds: float,
     state: WorkerState | None = None,
@@ -74,25 +78,39 @@ def list_workers(
     total = db.scalar(select(func.count()).select_from(Worker).where(where)) or 0
     query = select(Worker).where(where).order_by(Worker.started_at.desc(), Worker.id)
     workers = db.scalars(query.offset(offset).limit(limit)).all()
-    running = running_steps(db, [worker.id for worker in workers])
+    running = running_steps(db, viewer, [worker.id for worker in workers])
     views = [
         WorkerView(w, worker_state(w, now, timeout_seconds), running.get(w.id, [])) for w in workers
     ]
     return views, total
 
 
-def running_steps(db: Session, worker_ids: Sequence[str]) -> dict[str, list[RunningStep]]:
-    """The running step attempts of each of ``worker_ids``."""
+def running_steps(
+    db: Session, viewer: User, worker_ids: Sequence[str]
+) -> dict[str, list[RunningStep]]:
+    """The running step attempts of each of ``worker_ids``; those of runs ``viewer`` cannot see
+    (a member's view of another member's run) without their run id and step name."""
     found: dict[str, list[RunningStep]] = defaultdict(list)
     if not worker_ids:
         return found
     query = (
-        select(RunStep.worker_id, RunStep.run_id, RunStep.name, RunStep.attempt, RunStep.started_at)
+        select(
+            RunStep.worker_id,
+            RunStep.run_id,
+            RunStep.name,
+            RunStep.attempt,
+            RunStep.started_at,
+            Run.owner_id,
+        )
+        .join(Run, Run.id == RunStep.run_id)
         .where(RunStep.worker_id.in_(worker_ids), RunStep.state == "running")
         .order_by(RunStep.started_at, RunStep.run_id, RunStep.name)
     )
-    for worker_id, run_id, step, attempt, started_at in db.execute(query):
-        found[str(worker_id)].append(RunningStep(run_id, step, attempt, started_at))
+    for worker_id, run_id, step, attempt, started_at, owner_id in db.execute(query):
+        if viewer.is_admin or owner_id == viewer.id:
+            found[str(worker_id)].append(RunningStep(run_id, step, attempt, started_at))
+        else:
+            found[str(worker_id)].append(RunningStep(None, None, attempt, started_at))
     return found
 
 

@@ -11,7 +11,10 @@ Independent of transport: a local pool or a Celery task calls :func:`execute_att
   environment and the task's timeout; its stdout and stderr go to ``log.txt``.
 - A ``python`` task is imported (``package.module:function``) and called in this process with
   its parameters and inputs as keyword arguments; what it prints goes to ``log.txt``.
-- ``log.txt`` keeps at most ``settings.step_log_bytes`` and says so when it was cut.
+- ``log.txt`` keeps at most ``settings.step_log_bytes`` and says so when it was cut; a command
+  whose log grows far past that while it runs is stopped.
+- Inputs are copies, never links to the stored files; every output must resolve to a regular
+  file inside the working directory.
 - The success of a step records its file and table outputs as artifacts, in the same
   transaction.
 
@@ -31,10 +34,12 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, cast
 
@@ -57,7 +62,9 @@ from datamill.runs.workdir import (
     INPUTS_DIR,
     LOG_FILE,
     OUTPUTS_DIR,
+    OutputPathError,
     make_workdir,
+    output_file,
     stage_file,
     stored_path,
     workdir_path,
@@ -74,14 +81,26 @@ REASON_BYTES = 4096
 """How much of the end of stderr those lines are looked for in."""
 STDERR_FILE = ".stderr"
 
+LOG_STOP_FACTOR = 4
+"""A command whose stdout and stderr together grow past this many times ``step_log_bytes``
+while it runs is stopped: the log keeps only ``step_log_bytes`` anyway."""
+LOG_POLL_SECONDS = 0.5
+"""The longest interval between two looks at the size of a running command's log."""
+
 _running_group: int | None = None
 """The process group of the command this process runs now, for :func:`kill_running_command`."""
+_group_listener: Callable[[int | None], None] | None = None
+"""Told of every change of :data:`_running_group` (see :func:`set_group_listener`)."""
 
 Status = Literal["succeeded", "failed", "timed_out"]
 
 
 class StepError(Exception):
     """Why an attempt failed before or after its program ran: the reason reported."""
+
+
+class LogOverflow(StepError):
+    """A command was stopped because its log grew far past the cap."""
 
 
 @dataclass(frozen=True)
@@ -181,15 +200,23 @@ def prepare_job(db: Session, run_id: str, step: str) -> Job:
 
 
 def run_job(
-    job: Job, settings: Settings, workdir: Path, on_progress: OnProgress | None = None
+    job: Job,
+    settings: Settings,
+    workdir: Path,
+    on_progress: OnProgress | None = None,
+    *,
+    new_session: bool = True,
 ) -> Result:
-    """Carry out ``job`` in ``workdir``, made afresh with its ``inputs/`` and ``outputs/``."""
+    """Carry out ``job`` in ``workdir``, made afresh with its ``inputs/`` and ``outputs/``.
+
+    ``new_session=False`` keeps a command in this process's group (see :func:`run_process`).
+    """
     data_dir = settings.data_dir
     try:
         make_workdir(workdir)
         staged = stage_inputs(job.task, job.inputs, data_dir, workdir)
         if job.task.kind == "command":
-            result = run_command(job, staged, settings, workdir, on_progress)
+            result = run_command(job, staged, settings, workdir, on_progress, new_session)
         elif job.task.kind == "python":
             result = call_function(job, staged, settings, workdir, on_progress)
         else:
@@ -242,7 +269,7 @@ def stored_table(data_dir: Path, stored: str) -> Path:
 
 def stage_table(name: str, data_dir: Path, stored: str, relative: str, workdir: Path) -> str:
     """Put the table stored at ``stored`` at ``relative`` in ``workdir``: Parquet as it is
-    (linked), anything else as CSV."""
+    (a copy), anything else as CSV."""
     from datamill.runs import tables
 
     target = workdir / relative
@@ -262,13 +289,16 @@ def run_command(
     settings: Settings,
     workdir: Path,
     on_progress: OnProgress | None = None,
+    new_session: bool = True,
 ) -> Result:
     """Run a command task's argv in ``workdir``; its stdout and stderr become ``log.txt``.
 
     Both streams go to files, not pipes, so a chatty program can neither fill the worker's
     memory nor block on a full pipe; the log is cut to ``settings.step_log_bytes`` when the
-    program has ended. With ``on_progress``, stdout is followed while the program runs for
-    ``::progress <fraction> [message]`` lines.
+    program has ended, and a program whose streams grow past :data:`LOG_STOP_FACTOR` times that
+    while it runs is stopped (it would fill the disk for the rest of its timeout). With
+    ``on_progress``, stdout is followed while the program runs for ``::progress <fraction>
+    [message]`` lines.
     """
     task = job.task
     paths = {name: interpolated(value) for name, value in staged.items()}
@@ -282,8 +312,21 @@ def run_command(
             if on_progress is not None
             else contextlib.nullcontext()
         )
+        stopped: LogOverflow | None = None
         with following:
-            status = run_process(argv, workdir, env, task.timeout, out, err)
+            try:
+                status = run_process(
+                    argv,
+                    workdir,
+                    env,
+                    task.timeout,
+                    out,
+                    err,
+                    max_log_bytes=LOG_STOP_FACTOR * limit,
+                    new_session=new_session,
+                )
+            except LogOverflow as overflow:
+                status, stopped = None, overflow
         err.seek(0)
         dropped = append_capped(out, err, limit)
         if dropped or out.seek(0, os.SEEK_END) > limit:
@@ -294,6 +337,8 @@ def run_command(
     if size > REASON_BYTES:
         tail = tail.partition(b"\n")[2]  # the first line read is only the end of one
     (workdir / STDERR_FILE).unlink()
+    if stopped is not None:
+        return Result("failed", reason=str(stopped))
     if status is None:
         return Result("timed_out", reason=f"no result after {task.timeout} s", seconds=task.timeout)
     if status != 0:
@@ -302,12 +347,27 @@ def run_command(
 
 
 def run_process(
-    argv: list[str], cwd: Path, env: dict[str, str], timeout: float, out: IO[bytes], err: IO[bytes]
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float,
+    out: IO[bytes],
+    err: IO[bytes],
+    *,
+    max_log_bytes: int | None = None,
+    new_session: bool = True,
 ) -> int | None:
     """The exit status of ``argv``, or None when it ran past ``timeout`` seconds.
 
     The program runs in a session of its own; whatever it started is killed with it when it
-    ends or times out, so nothing of an attempt outlives it.
+    ends or times out, so nothing of an attempt outlives it. With ``new_session=False`` it
+    stays in this process's group instead, and only the program itself is killed: for a
+    process that runs nothing else and whose parent kills the whole group when it is done
+    (a validator's child, see :func:`datamill.runs.inputs.run_isolated`).
+
+    With ``max_log_bytes``, the sizes of ``out`` and ``err`` are watched while the program runs
+    (every :data:`LOG_POLL_SECONDS` at most); past that many bytes together, the program is
+    killed and :class:`LogOverflow` raised.
     """
     try:
         process = subprocess.Popen(  # noqa: S603 - an argv from an admin's task, no shell
@@ -317,20 +377,110 @@ def run_process(
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
-            start_new_session=True,
+            start_new_session=new_session,
         )
     except OSError as problem:
         raise StepError(f"cannot start {argv[0]!r}: {problem.strerror}") from None
-    global _running_group
-    _running_group = process.pid
+    if new_session:
+        _set_running_group(process.pid)
+    watch = (
+        LogWatch(process, out, err, max_log_bytes)
+        if max_log_bytes is not None
+        else contextlib.nullcontext()
+    )
     try:
-        status: int | None = process.wait(timeout=timeout)
+        with watch:
+            status: int | None = process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         status = None
     finally:
-        kill_running_command()
+        if new_session:
+            kill_running_command()
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
     process.wait()
+    if isinstance(watch, LogWatch) and watch.overflowed:
+        raise LogOverflow(f"log larger than {max_log_bytes} bytes: the command was stopped")
     return status
+
+
+class LogWatch:
+    """Watches the size of a running command's stdout and stderr files from a thread of its
+    own, and kills the command when together they grow past ``limit`` bytes.
+
+    The first looks come quickly (a program that floods its log does so from the start), then
+    every :data:`LOG_POLL_SECONDS`: a quiet program costs almost nothing.
+    """
+
+    def __init__(
+        self, process: subprocess.Popen[bytes], out: IO[bytes], err: IO[bytes], limit: int
+    ) -> None:
+        self._process = process
+        self._files = (out.fileno(), err.fileno())
+        self._limit = limit
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="datamill-log-watch", daemon=True)
+        self.overflowed = False
+
+    def __enter__(self) -> LogWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        interval = 0.01
+        while not self._done.wait(interval):
+            if sum(os.fstat(fd).st_size for fd in self._files) > self._limit:
+                self.overflowed = True
+                with contextlib.suppress(ProcessLookupError):
+                    self._process.kill()  # its wait returns; the group is killed after it
+                return
+            interval = min(interval * 2, LOG_POLL_SECONDS)
+
+
+def _set_running_group(group: int | None) -> None:
+    global _running_group
+    _running_group = group
+    if _group_listener is not None:
+        _group_listener(group)
+
+
+def running_group() -> int | None:
+    """The process group of the command this process runs now (None when none runs)."""
+    return _running_group
+
+
+def set_group_listener(listener: Callable[[int | None], None] | None) -> None:
+    """Have ``listener(group)`` called as a command starts in a group of its own, and
+    ``listener(None)`` once that group is killed.
+
+    For a parent that may kill this process (a pool child told to stop that lingers): the
+    command runs in a session of its own and would outlive its worker, so the parent must
+    kill its group too. The listener is called from the thread that runs the attempt, right
+    after the command starts, and from :func:`kill_running_command`, which a signal handler may
+    call: it must be quick and safe there (a write to a shared ``multiprocessing.RawValue``
+    suits; a message on a pipe the attempt also writes to does not).
+    """
+    global _group_listener
+    _group_listener = listener
+
+
+def run_in_own_group(send: Connection, job: Job, settings: Settings, workdir: Path) -> None:
+    """The child process of :func:`datamill.runs.inputs.run_isolated`: :func:`run_job`, its
+    result sent through ``send``.
+
+    The child first leads a process group of its own, and its command stays in it
+    (``new_session=False``): the parent kills that one group to leave nothing behind. It lives
+    here, in a module the fork server has imported, so that the child imports nothing more.
+    """
+    os.setsid()
+    with contextlib.suppress(BrokenPipeError):
+        send.send(run_job(job, settings, workdir, new_session=False))
+    send.close()
 
 
 def kill_running_command() -> None:
@@ -339,11 +489,11 @@ def kill_running_command() -> None:
     Called when an attempt ends, and by a worker told to stop (a cancelled step): the command
     runs in a session of its own, so stopping the worker alone would leave it running.
     """
-    global _running_group
-    group, _running_group = _running_group, None
+    group = _running_group
     if group is not None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(group, signal.SIGKILL)
+        _set_running_group(None)
 
 
 def exit_reason(status: int, stderr: bytes) -> str:
@@ -365,22 +515,34 @@ def collect_outputs(task: TaskSpec, settings: Settings, workdir: Path) -> dict[s
     with contextlib.ExitStack() as stack:
         reader: OutputReader | None = None
         for name, port in task.outputs.items():
-            path = workdir / (port.path or "")
-            if not port.path or not path.is_file():
-                raise StepError(f"output '{name}' is missing: {port.path} was not written")
+            if not port.path:
+                raise StepError(f"output '{name}' is missing: it has no path")
+            path = output_path(name, workdir, port.path)
             if port.kind == "file":
-                outputs[name] = stored_path(data_dir, workdir, path)
+                outputs[name] = stored_path(data_dir, path)
             elif port.kind == "value":
                 outputs[name] = read_value(path)
             else:
                 if reader is None:
                     from datamill.runs.tables import OutputReader
 
-                    reader = stack.enter_context(OutputReader(settings))
+                    reader = stack.enter_context(OutputReader(settings, workdir))
                 target = table_target(task, name, workdir)
                 convert_table(name, port.path, reader.convert, path, target)
-                outputs[name] = stored_path(data_dir, workdir, target)
+                outputs[name] = stored_path(data_dir, target.resolve())
     return outputs
+
+
+def output_path(name: str, workdir: Path, path: str | os.PathLike[str]) -> Path:
+    """The real path of output ``name``, a regular file inside ``workdir``; a
+    :class:`StepError` naming the output otherwise (see :func:`~datamill.runs.workdir.output_file`).
+    """
+    try:
+        return output_file(workdir, path)
+    except FileNotFoundError as problem:
+        raise StepError(f"output '{name}' is missing: {problem}") from None
+    except OutputPathError as problem:
+        raise StepError(f"output '{name}' {problem}") from None
 
 
 def table_target(task: TaskSpec, name: str, workdir: Path) -> Path:
@@ -503,13 +665,13 @@ def function_outputs(
         if port.kind == "file":
             if not isinstance(value, str | os.PathLike):
                 raise StepError(f"output '{name}' is a file: expected a path")
-            outputs[name] = stored_path(data_dir, workdir, value)
+            outputs[name] = stored_path(data_dir, output_path(name, workdir, value))
         elif port.kind == "table":
             from datamill.runs.tables import write_returned
 
             target = table_target(task, name, workdir)
             convert_table(name, None, write_returned, value, target)
-            outputs[name] = stored_path(data_dir, workdir, target)
+            outputs[name] = stored_path(data_dir, target.resolve())
         else:
             try:
                 outputs[name] = json.loads(json.dumps(value))

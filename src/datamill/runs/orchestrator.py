@@ -7,6 +7,8 @@ its run under a row lock, so transitions of one run are serialised across proces
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,9 +17,19 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from datamill.db.models import Pipeline, PipelineVersion, Run, RunStep, User, Worker, utcnow
-from datamill.pipelines.graph import step_dependencies
-from datamill.pipelines.store import get_task, pipeline_spec, task_spec
+from datamill.db.models import (
+    Pipeline,
+    PipelineVersion,
+    Run,
+    RunStep,
+    Task,
+    User,
+    Worker,
+    new_id,
+    utcnow,
+)
+from datamill.pipelines.graph import Graph, step_dependencies
+from datamill.pipelines.store import pipeline_spec, task_spec
 from datamill.problems import NotFound
 from datamill.runs import machine
 from datamill.runs.effects import Effect, Outcome
@@ -49,12 +61,18 @@ def create_run(
 ) -> tuple[Run, list[Effect]]:
     """A run of ``version`` with one step row per step, each pinning its task's spec as of now.
 
-    The run is planned at once: the effects hold the first dispatches. Raises ``NotFound`` when
-    a task the version names has been deleted, and ``CycleError`` for a graph no order can run.
+    The run is planned before its rows are written, so they are inserted once, as planned: the
+    effects hold the first dispatches. Raises ``NotFound`` when a task the version names has
+    been deleted, and ``CycleError`` for a graph no order can run.
     """
     spec = pipeline_spec(version)
-    graph = step_dependencies(spec)
+    tasks = _tasks(db, {step.task for step in spec.steps.values()})
+    pinned = {name: task_spec(tasks[step.task]) for name, step in spec.steps.items()}
+    limits = {name: task.retries + 1 for name, task in pinned.items()}
+    queues = {name: task.queue for name, task in pinned.items()}
+    outcome = machine.plan(new_run(_graph(db, version.id), limits, queues), now.timestamp())
     run = Run(
+        id=new_id(),
         pipeline_id=pipeline.id,
         pipeline_version_id=version.id,
         owner_id=owner.id,
@@ -62,29 +80,25 @@ def create_run(
         inputs=dict(inputs),
         created_at=now,
     )
+    write_run(run, outcome.run, now)
     db.add(run)
-    db.flush()
-    limits: dict[str, int] = {}
-    queues: dict[str, str] = {}
     for name, step in spec.steps.items():
-        task = get_task(db, step.task)
-        pinned = task_spec(task)
-        limits[name] = pinned.retries + 1
-        queues[name] = pinned.queue
-        db.add(
-            RunStep(
-                run_id=run.id,
-                name=name,
-                task_name=task.name,
-                task=dict(task.spec),
-                max_attempts=limits[name],
-                queue=pinned.queue,
-            )
-        )
+        task = tasks[step.task]
+        row = RunStep(run_id=run.id, name=name, task_name=task.name, task=dict(task.spec))
+        row.queue = pinned[name].queue
+        write_step(row, outcome.run.steps[name])
+        db.add(row)
     db.flush()
-    outcome = machine.plan(new_run(graph, limits, queues), now.timestamp())
-    save(db, run, outcome, now)
     return run, list(outcome.effects)
+
+
+def _tasks(db: Session, names: set[str]) -> dict[str, Task]:
+    """The registered tasks named ``names``, by name; ``NotFound`` naming one that is not."""
+    found = {task.name: task for task in db.scalars(select(Task).where(Task.name.in_(names)))}
+    missing = sorted(names - found.keys())
+    if missing:
+        raise NotFound(f"There is no task named {missing[0]!r}.")
+    return found
 
 
 def load_run(db: Session, run_id: str, *, lock: bool) -> tuple[Run, RunRecord]:
@@ -96,24 +110,39 @@ def load_run(db: Session, run_id: str, *, lock: bool) -> tuple[Run, RunRecord]:
     lock, and what is read next cannot change before the commit (no lost update between the
     API process and the workers).
     """
+    run, record, _rows = _load(db, run_id, lock=lock)
+    return run, record
+
+
+def _load(db: Session, run_id: str, *, lock: bool) -> tuple[Run, RunRecord, dict[str, RunStep]]:
+    """:func:`load_run`, with the step rows it read (for :func:`save` to write to)."""
     if lock and db.get_bind().dialect.name == "sqlite":
         db.execute(update(Run).where(Run.id == run_id).values(state=Run.state))
     query = select(Run).where(Run.id == run_id).execution_options(populate_existing=True)
     run = db.scalar(query.with_for_update() if lock else query)
     if run is None:
         raise NotFound(f"There is no run {run_id!r}.")
-    return run, _record(db, run)
+    rows = _step_rows(db, run.id)
+    steps = {name: step_record(row) for name, row in rows.items()}
+    record = RunRecord(run.state, steps, _graph(db, run.pipeline_version_id))  # type: ignore[arg-type]  # only RunState values
+    return run, record, rows
 
 
-def save(db: Session, run: Run, outcome: Outcome, now: datetime | None = None) -> None:
+def save(
+    db: Session,
+    run: Run,
+    outcome: Outcome,
+    now: datetime | None = None,
+    rows: Mapping[str, RunStep] | None = None,
+) -> None:
     """Write the steps ``outcome`` changed and the run's state, then flush.
 
     ``now`` stamps the run's ``started_at`` / ``finished_at``; by default, the time of the
-    outcome's latest event.
+    outcome's latest event. ``rows`` are the run's step rows when the caller has them.
     """
     at = now or _latest_time(outcome)
     if outcome.changed:
-        rows = _step_rows(db, run.id)
+        rows = rows if rows is not None else _step_rows(db, run.id)
         for name in outcome.changed:
             write_step(rows[name], outcome.run.steps[name])
     write_run(run, outcome.run, at)
@@ -133,10 +162,10 @@ def apply(
     For example ``apply(db, run_id, machine.failed, "load", 2, "exit status 1", now=now)``. An
     outcome that is not ``applied`` changes nothing in the database.
     """
-    run, record = load_run(db, run_id, lock=True)
+    run, record, rows = _load(db, run_id, lock=True)
     outcome = transition(record, *args, now.timestamp(), **options)
     if outcome.applied:
-        save(db, run, outcome, now)
+        save(db, run, outcome, now, rows)
     return outcome
 
 
@@ -221,10 +250,9 @@ def tick_run(
 ) -> list[Effect]:
     """:func:`tick` for one run: its effects, with the run locked and saved (not committed)."""
     resend = heartbeat_timeout if redeliver_after is None else redeliver_after
-    run, record = load_run(db, run_id, lock=True)
+    run, record, rows = _load(db, run_id, lock=True)
     at = now.timestamp()
     outcomes = [machine.plan(record, at, redeliver_after=resend)]
-    rows = _step_rows(db, run_id)
     silent = _silent_workers(db, record, now - timedelta(seconds=heartbeat_timeout))
     for name, step in record.steps.items():
         if step.state != "running":
@@ -239,7 +267,7 @@ def tick_run(
     effects: list[Effect] = []
     for outcome in outcomes:
         if outcome.applied:
-            save(db, run, outcome, now)
+            save(db, run, outcome, now, rows)
             effects.extend(outcome.effects)
     return effects
 
@@ -255,13 +283,27 @@ def _silent_workers(db: Session, record: RunRecord, since: datetime) -> set[str]
     return ids - set(alive)
 
 
-def _record(db: Session, run: Run) -> RunRecord:
-    version = db.get(PipelineVersion, run.pipeline_version_id)
+_graphs: OrderedDict[str, Graph] = OrderedDict()
+_graphs_lock = threading.Lock()
+GRAPH_CACHE_SIZE = 1024
+
+
+def _graph(db: Session, version_id: str) -> Graph:
+    """What each step of a pipeline version depends on; versions never change, so it is read
+    and worked out once per process."""
+    with _graphs_lock:
+        graph = _graphs.get(version_id)
+    if graph is not None:
+        return graph
+    version = db.get(PipelineVersion, version_id)
     if version is None:
-        raise NotFound(f"The pipeline version of run {run.id!r} is gone.")
+        raise NotFound(f"There is no pipeline version {version_id!r}.")
     graph = step_dependencies(pipeline_spec(version))
-    steps = {name: step_record(row) for name, row in _step_rows(db, run.id).items()}
-    return RunRecord(run.state, steps, graph)  # type: ignore[arg-type]  # only RunState values
+    with _graphs_lock:
+        _graphs[version_id] = graph
+        if len(_graphs) > GRAPH_CACHE_SIZE:
+            _graphs.popitem(last=False)
+    return graph
 
 
 def _step_rows(db: Session, run_id: str) -> dict[str, RunStep]:

@@ -2,8 +2,10 @@
 
 The order matters. Fair use is judged before a byte of the body is read, so a member at the
 limit uploads nothing. Everything the caller sent is then checked, and every failing item is
-listed in one 422. Only then is the run created and its input files moved into place; the caller
-commits (this module does, through :func:`submit_run`) and only then carries out the effects.
+listed in one 422. Fair use is judged again, with the member's row locked, just before the run is
+created, so concurrent submissions cannot all slip under the limit. Only then is the run created
+and its input files moved into place; the caller commits (this module does, through
+:func:`submit_run`) and only then carries out the effects.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from datamill.config import Settings
@@ -65,6 +67,22 @@ def check_fair_use(db: Session, user: User, limit: int) -> None:
             f"({limit}); submit again when one of them has finished.",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
+
+
+def lock_user(db: Session, user: User) -> None:
+    """Hold the user's row until the transaction ends, so that two submissions of one member
+    count their active runs one after the other.
+
+    ``SELECT ... FOR NO KEY UPDATE`` on PostgreSQL: it excludes another submission's lock but not
+    the key-share locks of rows merely referencing the user (a new token, dataset or run). SQLite
+    ignores ``FOR UPDATE`` and its driver begins a transaction only at the first write, so there a
+    no-op update takes the database's write lock (as :func:`datamill.runs.orchestrator.load_run`
+    does for a run).
+    """
+    if db.get_bind().dialect.name == "sqlite":
+        db.execute(update(User).where(User.id == user.id).values(id=User.id))
+    else:
+        db.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
 
 
 def pipeline_for_run(db: Session, name: str, user: User, settings: Settings) -> Pipeline:
@@ -162,6 +180,11 @@ def submit_run(
             )
             if errors:
                 raise Invalid(_summary(errors), errors=errors)
+            if not user.is_admin:
+                # The early check read the count without a lock; concurrent submissions all
+                # passed it, so it is taken again here, one submission of the member at a time.
+                lock_user(db, user)
+                check_fair_use(db, user, settings.max_active_runs)
             run, effects = create_run(db, pipeline, version, user, params, {}, now)
             run_id = run.id
             run.inputs = pending.publish(run.id)

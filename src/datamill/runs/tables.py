@@ -89,15 +89,17 @@ class OutputReader:
     """Reads the table files a command left, as an upload is read: any format an upload may be
     in (by extension), columns typed by sniffing, the first row of a CSV naming the columns.
 
-    Holds one DuckDB engine for all the table outputs of an attempt; close it when done.
+    Holds one DuckDB engine for all the table outputs of an attempt; close it when done. Its
+    SQL may touch only the attempt's working directory (and the temporary directory): the
+    sources are resolved paths inside it, and nothing else of the data directory is its business.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, workdir: Path) -> None:
         self._tmp_dir = settings.tmp_dir
         self._engine = Engine(
             settings.duckdb_memory_limit,
             settings.tmp_dir / "duckdb",
-            allowed_dirs=[settings.data_dir],
+            allowed_dirs=[workdir.resolve(), settings.tmp_dir.resolve()],
         )
 
     def convert(self, source: Path, target: Path) -> None:

@@ -8,8 +8,11 @@ working directory a task sees its inputs under ``inputs/`` and leaves its output
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
+import stat
 from pathlib import Path
 
 from datamill.pipelines.names import SLUG
@@ -18,6 +21,12 @@ from datamill.storage.files import UnsafePathError, check_id, resolve_inside
 INPUTS_DIR = "inputs"
 OUTPUTS_DIR = "outputs"
 LOG_FILE = "log.txt"
+FICLONE = 0x40049409
+"""The Linux ioctl that makes a file share another's blocks until either is written (a reflink)."""
+
+
+class OutputPathError(ValueError):
+    """Why the path of an output cannot be taken: completes "output '<name>' ..."."""
 
 
 def workdir_path(data_dir: Path, run_id: str, step: str, attempt: int) -> Path:
@@ -42,33 +51,69 @@ def make_workdir(path: Path) -> Path:
 
 
 def stage_file(data_dir: Path, stored: str, target: Path) -> Path:
-    """Put the file stored at ``stored`` (relative to ``data_dir``) at ``target``.
+    """Put a copy of the file stored at ``stored`` (relative to ``data_dir``) at ``target``.
 
-    A hard link when the file system allows it (stored files are never changed in place), a copy
-    otherwise.
+    Never a link: a program may write to its input in place (``sort -o f f``, ``>>``), and the
+    stored file (a dataset's revision, another step's output) must not change. The copy is a
+    reflink where the file system has them (instant, no extra space), a plain copy otherwise.
     """
     source = resolve_inside(data_dir, stored)
     if not source.is_file():
         raise FileNotFoundError(f"the file {stored!r} does not exist")
     target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
+    copy_file(source, target)
     return target
 
 
-def stored_path(data_dir: Path, workdir: Path, path: str | os.PathLike[str]) -> str:
-    """``path`` (absolute, or relative to ``workdir``) as stored: relative to ``data_dir``.
+def copy_file(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target``, which must not exist yet: a reflink, else a copy."""
+    with source.open("rb") as reading, target.open("xb") as writing:
+        try:
+            fcntl.ioctl(writing.fileno(), FICLONE, reading.fileno())
+            return
+        except OSError:  # no reflinks on this file system (or across these two)
+            pass
+    shutil.copyfile(source, target)  # sendfile on Linux
 
-    Raises ``UnsafePathError`` for a path outside the working directory and
-    ``FileNotFoundError`` for one that is not a file.
+
+def output_file(workdir: Path, path: str | os.PathLike[str]) -> Path:
+    """The real path of an output at ``path`` (absolute, or relative to ``workdir``).
+
+    What a task leaves is not trusted: a symbolic link (say, unpacked from a user's archive)
+    could make an artifact of any file the worker can read. So the path is resolved, and must
+    end inside the working directory at a regular file that has no other name outside it.
+    Raises :class:`FileNotFoundError` when nothing is there, :class:`OutputPathError` otherwise.
     """
     found = Path(path)
     full = found if found.is_absolute() else workdir / found
-    inside = full.resolve()
-    if not inside.is_relative_to(workdir.resolve()):
-        raise UnsafePathError(f"{os.fspath(path)!r} is outside the working directory")
-    if not inside.is_file():
-        raise FileNotFoundError(f"{os.fspath(path)!r} is not a file")
-    return inside.relative_to(data_dir.resolve()).as_posix()
+    if not os.path.lexists(full):
+        raise FileNotFoundError(f"{os.fspath(path)} was not written")
+    root = workdir.resolve()
+    real = full.resolve()
+    if not real.is_relative_to(root):
+        raise OutputPathError("points outside the working directory")
+    try:
+        info = real.stat()
+    except FileNotFoundError:
+        raise OutputPathError(f"is a link to nothing ({os.fspath(path)})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise OutputPathError(f"is not a regular file ({os.fspath(path)})")
+    if info.st_nlink > 1 and _names_inside(root, info) < info.st_nlink:
+        raise OutputPathError("points outside the working directory (a hard link)")
+    return real
+
+
+def _names_inside(root: Path, info: os.stat_result) -> int:
+    """How many names the file of ``info`` has under ``root``."""
+    count = 0
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            with contextlib.suppress(OSError):
+                other = (Path(folder) / name).lstat()
+                count += (other.st_ino, other.st_dev) == (info.st_ino, info.st_dev)
+    return count
+
+
+def stored_path(data_dir: Path, real: Path) -> str:
+    """The real path of an output (see :func:`output_file`) as stored: relative to ``data_dir``."""
+    return real.relative_to(data_dir.resolve()).as_posix()

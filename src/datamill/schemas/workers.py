@@ -10,8 +10,10 @@ WorkerState = Literal["up", "down", "lost"]
 
 
 class RunningStep(Public):
-    run_id: str
-    step: str
+    run_id: str | None = Field(
+        description="`null` for a run the caller cannot see (another member's, to a member)."
+    )
+    step: str | None = Field(description="`null` when `run_id` is.")
     attempt: int
     started_at: UTCTime | None
 

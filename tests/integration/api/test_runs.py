@@ -3,6 +3,8 @@ pipeline broken by a later task change, and nothing left behind by a refused sub
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +13,10 @@ from sqlalchemy import func, select
 
 from datamill.context import AppContext
 from datamill.db.models import Run, RunStep
+from datamill.runs.orchestrator import ACTIVE_RUN_STATES
 from tests.fixtures.datasets import upload
 from tests.fixtures.runs import GOOD_DATA, GOOD_TABLE, TAKE_ALL, submit
+from tests.fixtures.users import Account
 
 CHECKED_FILES = {"data": ("data.csv", GOOD_DATA), "table": ("prices.csv", GOOD_TABLE)}
 
@@ -206,6 +210,41 @@ def test_a_member_at_the_limit_gets_429_and_an_admin_does_not(
     for _ in range(2):
         submit(admin_client, "nothing")
     assert run_count(ctx) == limit + 2
+
+
+def test_concurrent_submissions_cannot_pass_the_limit_together(
+    alice: Account,
+    alice_client: TestClient,
+    client_for: Callable[[Account | None], TestClient],
+    run_pipelines: list[str],
+    ctx: AppContext,
+) -> None:
+    """Eight submissions at once for the last free slot: each passes the early check (no lock),
+    and the check just before the run is created lets exactly one through."""
+    limit = ctx.settings.max_active_runs
+    for _ in range(limit - 1):
+        submit(alice_client, "nothing")
+    clients = [client_for(alice) for _ in range(8)]
+    barrier = threading.Barrier(len(clients))
+    codes: list[int] = []
+
+    def race(client: TestClient) -> None:
+        barrier.wait()
+        codes.append(client.post("/api/v1/pipelines/nothing/runs", json={}).status_code)
+
+    threads = [threading.Thread(target=race, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(codes) == [202] + [429] * 7
+    with ctx.sessions() as db:
+        active = db.scalar(
+            select(func.count())
+            .select_from(Run)
+            .where(Run.owner_id == alice.id, Run.state.in_(ACTIVE_RUN_STATES))
+        )
+    assert active == limit
 
 
 def test_an_unknown_pipeline_or_version_is_404(

@@ -1,5 +1,5 @@
-"""``GET /api/v1/workers``: every signed-in user sees the workers, their state, what each runs, and
-how many steps wait in each queue."""
+"""``GET /api/v1/workers``: every signed-in user sees the workers, their state, what each runs
+(without the run and step of another member's run), and how many steps wait in each queue."""
 
 from __future__ import annotations
 
@@ -84,8 +84,9 @@ def test_an_unknown_state_is_a_422_naming_the_parameter(alice_client: TestClient
     assert reply.json()["errors"][0]["loc"] == ["query", "state"]
 
 
-def test_a_worker_lists_the_step_it_runs_to_every_member(
+def test_a_worker_names_the_step_it_runs_only_to_those_who_may_see_the_run(
     alice_client: TestClient,
+    admin_client: TestClient,
     ctx: AppContext,
     alice: Account,
     make_user: Callable[..., Account],
@@ -94,11 +95,18 @@ def test_a_worker_lists_the_step_it_runs_to_every_member(
     run_id, _ = make_run(ctx.sessions, alice.id)
     assert ctx.deliver is not None
     worker = start_first_step(ctx.sessions, ctx.deliver, run_id)
+
+    def running(client: TestClient) -> dict[str, Any]:
+        body = listed(client, "?state=up")
+        (step,) = next(w for w in body["data"] if w["id"] == worker)["running"]
+        assert step["attempt"] == 1 and step["started_at"].endswith("Z")
+        return {"run_id": step["run_id"], "step": step["step"]}
+
+    assert running(alice_client) == {"run_id": run_id, "step": "first"}
+    assert running(admin_client) == {"run_id": run_id, "step": "first"}
     bob_client = client_for(make_user("bob"))
-    body = listed(bob_client, "?state=up")
-    (running,) = next(w for w in body["data"] if w["id"] == worker)["running"]
-    assert running["run_id"] == run_id and running["step"] == "first"
-    assert running["attempt"] == 1 and running["started_at"].endswith("Z")
+    assert running(bob_client) == {"run_id": None, "step": None}
+    assert run_id not in bob_client.get(URL).text
 
 
 def test_queue_depth_counts_the_steps_dispatched_and_not_started(

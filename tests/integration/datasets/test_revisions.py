@@ -1,15 +1,17 @@
-"""A revision's file and row land together, or neither does."""
+"""A revision's file and row land together, or neither does; what a crash leaves between the two
+(revision files, run inputs, staging and validator directories) is swept after an hour."""
 
 from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from datamill.auth.users import create_user
 from datamill.config import Settings
@@ -18,6 +20,8 @@ from datamill.datasets.ingest import IngestOptions
 from datamill.datasets.revisions import commit_new_dataset
 from datamill.datasets.sweep import sweep_orphans
 from datamill.db.models import Revision
+from datamill.runs.inputs import PendingInputs, run_inputs_dir
+from tests.integration.events.event_runs import make_run
 
 
 @pytest.fixture
@@ -68,3 +72,41 @@ def test_sweep_removes_old_unreferenced_files_and_keeps_referenced_ones(
     assert kept.exists()
     assert not orphan.exists()
     assert young.exists()
+
+
+def age(path: Path, seconds: float) -> None:
+    """Make ``path`` and what is directly in it look ``seconds`` old."""
+    then = time.time() - seconds
+    for item in [path, *path.iterdir()]:
+        os.utime(item, (then, then))
+
+
+def scratch(directory: Path, *, old: bool) -> Path:
+    directory.mkdir(parents=True)
+    (directory / "data.csv").write_text("a\n1\n")
+    if old:
+        age(directory, 7200)
+    return directory
+
+
+def test_the_leftovers_of_a_crashed_submission_or_validator_are_removed_after_an_hour(
+    db: Session, settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    settings.ensure_dirs()
+    owner = create_user(db, "owner", "password-123")
+    db.commit()
+    run_id, _ = make_run(sessions, owner.id)
+    old_staging = scratch(PendingInputs(settings).staging, old=True)
+    young_staging = scratch(PendingInputs(settings).staging, old=False)
+    old_validator = scratch(settings.tmp_dir / f"validate-{uuid.uuid4().hex}", old=True)
+    not_ours = scratch(settings.tmp_dir / "keep-me", old=True)
+    orphan_inputs = scratch(run_inputs_dir(settings.data_dir, str(uuid.uuid4())), old=True)
+    young_orphan = scratch(run_inputs_dir(settings.data_dir, str(uuid.uuid4())), old=False)
+    run_inputs = scratch(run_inputs_dir(settings.data_dir, run_id), old=True)
+
+    assert sweep_orphans(db, settings) == 3
+    assert not old_staging.exists()
+    assert not old_validator.exists()
+    assert not orphan_inputs.exists()
+    for kept in (young_staging, not_ours, young_orphan, run_inputs):
+        assert (kept / "data.csv").exists(), kept

@@ -1,10 +1,11 @@
-"""Python task functions that talk: registered as ``tests.integration.runs.chatty:<name>``."""
+"""Python task functions that talk or misbehave: ``tests.integration.runs.chatty:<name>``."""
 
 from __future__ import annotations
 
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def chatter(lines: int, fail: bool = False) -> dict[str, object]:
@@ -25,3 +26,17 @@ def count_down(progress: Callable[[float, str | None], None]) -> dict[str, objec
     progress(0.5, "1 to go")
     progress(1.0, None)  # completion always goes out
     return {}
+
+
+def append_to(text: Path) -> dict[str, object]:
+    """Write to the input file in place, as a careless task would."""
+    with text.open("a", encoding="utf-8") as appending:
+        appending.write("TAMPERED\n")
+    return {}
+
+
+def leak(workdir: Path) -> dict[str, object]:
+    """Return, as a file output, a link that leads out of the working directory."""
+    link = workdir / "outputs" / "leak.txt"
+    link.symlink_to("/etc/hostname")
+    return {"leaked": str(link)}

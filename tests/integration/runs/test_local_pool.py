@@ -197,3 +197,25 @@ def test_closing_the_pool_marks_its_workers_down(
 
     with sessions() as db:
         assert {w.state for w in db.scalars(select(Worker).where(Worker.id.in_(ids)))} == {DOWN}
+
+
+def test_a_worker_killed_outright_takes_its_command_with_it(
+    pool: LocalPool,
+    sessions: sessionmaker[Session],
+    pool_settings: Settings,
+    owner: User,
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "sleepy.sh"
+    script.write_text("echo $$ > pid.txt\nexec sleep 30\n", encoding="utf-8")
+    task = {"name": "sleepy", "kind": "command", "command": ["bash", str(script)]}
+    run_id = submit(sessions, pool.deliver, owner, [task], one_step("sleepy"))
+    pid_file = pool_settings.data_dir / "work" / run_id / "only" / "1" / "pid.txt"
+    pid = int(wait_for(lambda: pid_file.is_file() and pid_file.read_text().strip(), "the command"))
+    worker = steps_of(sessions, run_id)["only"].worker_id
+    assert worker is not None
+
+    os.kill(pool.pids[worker], 9)
+
+    wait_for(lambda: not alive(pid), "the command to go with its worker", deadline=5)
+    assert finished(sessions, run_id).error == "step 'only' failed: worker lost"

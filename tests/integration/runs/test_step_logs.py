@@ -1,10 +1,11 @@
 """Step logs, on every dialect: what a command writes and what a python function prints go to
 ``log.txt``, kept to ``step_log_bytes`` (here the smallest allowed, 1 KiB) and ending with a
-notice when they were cut."""
+notice when they were cut; a command whose log grows past four times the cap is stopped."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,27 +60,27 @@ def read_log(settings: Settings, run_id: str) -> bytes:
 def test_a_command_writing_past_the_cap_leaves_the_head_and_a_notice(
     db: Session, owner: User, settings: Settings, execute: Callable[..., Any]
 ) -> None:
-    task = command("loud", "for i in $(seq 2000); do echo line $i; done")
+    task = command("loud", "for i in $(seq 400); do echo line $i; done")
     run_id = run_one(db, owner, execute, task)
 
     log = read_log(settings, run_id)
     assert step_rows(db, run_id)["only"].state == "succeeded"
     assert log.startswith(b"line 1\nline 2\n")
     assert log.endswith(b"\n" + NOTICE) and len(log) <= CAP + 1 + len(NOTICE)
-    assert log[:CAP] == b"".join(f"line {i}\n".encode() for i in range(1, 2001))[:CAP]
+    assert log[:CAP] == b"".join(f"line {i}\n".encode() for i in range(1, 401))[:CAP]
 
 
 def test_stderr_past_the_cap_is_cut_but_still_gives_the_reason(
     db: Session, owner: User, settings: Settings, execute: Callable[..., Any]
 ) -> None:
-    task = command("grumbles", "echo start; for i in $(seq 500); do echo oops $i >&2; done; exit 2")
+    task = command("grumbles", "echo start; for i in $(seq 400); do echo oops $i >&2; done; exit 2")
     run_id = run_one(db, owner, execute, task)
 
     log = read_log(settings, run_id)
     assert log.startswith(b"start\noops 1\n") and log.endswith(NOTICE)
     assert len(log) <= CAP + 1 + len(NOTICE)
     error = step_rows(db, run_id)["only"].error
-    assert error is not None and error.splitlines()[-1] == "oops 500"
+    assert error is not None and error.splitlines()[-1] == "oops 400"
 
 
 def test_a_log_that_fits_is_kept_whole_without_a_notice(
@@ -120,3 +121,31 @@ def test_a_python_task_printing_past_the_cap_is_cut_with_a_notice(
     assert log.startswith(b"line 1\nline 2\n")
     assert log.endswith(NOTICE) and len(log) <= CAP + 1 + len(NOTICE)
     assert step_rows(db, run_id)["only"].error == "RuntimeError: gave up after 1000 lines"
+
+
+def test_a_command_flooding_its_log_is_stopped_while_it_runs(
+    db: Session, owner: User, settings: Settings, execute: Callable[..., Any]
+) -> None:
+    task = {"name": "flood", "kind": "command", "command": ["yes"], "timeout": 60}
+    began = time.monotonic()
+    run_id = run_one(db, owner, execute, task)
+
+    assert time.monotonic() - began < 10
+    row = step_rows(db, run_id)["only"]
+    assert (row.state, row.error) == (
+        "failed",
+        f"log larger than {4 * CAP} bytes: the command was stopped",
+    )
+    log = read_log(settings, run_id)
+    assert log.startswith(b"y\ny\n") and log.endswith(NOTICE) and len(log) <= CAP + 1 + len(NOTICE)
+    assert not (workdir(settings, run_id, "only") / ".stderr").exists()
+
+
+def test_a_command_whose_log_stays_under_the_stop_limit_runs_to_its_end(
+    db: Session, owner: User, settings: Settings, execute: Callable[..., Any]
+) -> None:
+    task = command("steady", f"head -c {3 * CAP} /dev/zero; sleep 0.3; echo done >&2")
+    run_id = run_one(db, owner, execute, task)
+
+    assert step_rows(db, run_id)["only"].state == "succeeded"
+    assert read_log(settings, run_id).endswith(NOTICE)
