@@ -388,14 +388,7 @@ def runs_show(url: str, run_id: str, watch: bool) -> None:
 @friendly_errors
 def runs_cancel(url: str, run_id: str) -> None:
     """Cancel a run: running steps are stopped, the others will not start."""
-    from datamill import run_client as rc
-
-    with rc.api_for(url, _token()) as api:
-        try:
-            run = api.request("POST", f"/api/v1/runs/{run_id}/cancel", 202)
-        except rc.RunFailed as error:
-            _fail(str(error))
-    click.echo(f"run {run_id} {run['state']}")
+    _steer(url, run_id, "cancel")
 
 
 @runs.command("retry")
@@ -404,11 +397,16 @@ def runs_cancel(url: str, run_id: str) -> None:
 @friendly_errors
 def runs_retry(url: str, run_id: str) -> None:
     """Run the failed, cancelled and skipped steps of a run again."""
+    _steer(url, run_id, "retry")
+
+
+def _steer(url: str, run_id: str, action: str) -> None:
+    """POST ``/runs/{id}/{action}`` and tell the run's state after it."""
     from datamill import run_client as rc
 
     with rc.api_for(url, _token()) as api:
         try:
-            run = api.request("POST", f"/api/v1/runs/{run_id}/retry", 202)
+            run = api.request("POST", f"/api/v1/runs/{run_id}/{action}", 202)
         except rc.RunFailed as error:
             _fail(str(error))
     click.echo(f"run {run_id} {run['state']}")

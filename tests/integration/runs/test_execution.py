@@ -3,8 +3,6 @@ C program in one run; failures, timeouts, hostile parameters and duplicated deli
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session
 from datamill.config import Settings
 from datamill.db.models import User
 from datamill.runs.effects import Terminate
+from tests.fixtures.workers import byte_count
 from tests.integration.runs.attempts import (
     EXAMPLES,
     one_step,
@@ -65,27 +64,6 @@ MEASURE_STEP = """
 """
 
 
-def byte_count_task(tmp_path: Path) -> dict[str, Any] | None:
-    """The C example compiled for this test, or None without gcc."""
-    gcc = shutil.which("gcc")
-    if gcc is None:
-        return None
-    binary = tmp_path / "byte_count"
-    subprocess.run([gcc, "-O2", "-o", str(binary), str(EXAMPLES / "byte_count.c")], check=True)
-    return {
-        "name": "byte-count",
-        "kind": "command",
-        "command": [str(binary), "{inputs.text}", "{params.label}", "{outputs.size}"],
-        "inputs": {"text": {"kind": "file"}},
-        "outputs": {"size": {"kind": "value", "path": "outputs/size.json"}},
-        "params": {
-            "type": "object",
-            "properties": {"label": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"}},
-            "required": ["label"],
-        },
-    }
-
-
 @pytest.mark.usefixtures("examples_importable")
 def test_a_python_a_bash_and_a_c_step_run_to_success(
     db: Session,
@@ -94,12 +72,8 @@ def test_a_python_a_bash_and_a_c_step_run_to_success(
     tmp_path: Path,
     execute: Callable[..., Any],
 ) -> None:
-    byte_count = byte_count_task(tmp_path)
-    tasks: list[str | dict[str, Any]] = [NORMALISE, COUNT_LINES]
-    pipeline = TEXT_STATS
-    if byte_count is not None:
-        tasks.append(byte_count)
-        pipeline += MEASURE_STEP
+    tasks: list[str | dict[str, Any]] = [NORMALISE, COUNT_LINES, byte_count(tmp_path)]
+    pipeline = TEXT_STATS + MEASURE_STEP
     stored = store_input(settings, "  alpha \n\nbeta\n gamma\n")
     run_id, pending = start_run(db, owner, tasks, pipeline, {"case": "upper"}, {"text": stored})
 
@@ -121,8 +95,6 @@ def test_a_python_a_bash_and_a_c_step_run_to_success(
     assert rows["count"].outputs == {"count": 3}
     log = (workdir(settings, run_id, "count") / "log.txt").read_text()
     assert log == "counted the lines of inputs/text.txt\n"
-    if byte_count is None:
-        pytest.skip("gcc is missing: the C step was left out")
     assert rows["measure"].outputs == {"size": {"label": "size", "bytes": 17}}
 
 

@@ -47,6 +47,23 @@ def python_task(name: str, function: str, **fields: Any) -> dict[str, Any]:
     } | fields
 
 
+def start_sleeping(
+    sessions: sessionmaker[Session],
+    pool: LocalPool,
+    owner: User,
+    settings: Settings,
+    tmp_path: Path,
+) -> tuple[str, int]:
+    """A run whose one step runs ``sleep 30`` as a command; its id and the command's pid."""
+    script = tmp_path / "sleepy.sh"
+    script.write_text("echo $$ > pid.txt\nexec sleep 30\n", encoding="utf-8")
+    task = {"name": "sleepy", "kind": "command", "command": ["bash", str(script)]}
+    run_id = submit(sessions, pool.deliver, owner, [task], one_step("sleepy"))
+    pid_file = settings.data_dir / "work" / run_id / "only" / "1" / "pid.txt"
+    pid = int(wait_for(lambda: pid_file.is_file() and pid_file.read_text().strip(), "the command"))
+    return run_id, pid
+
+
 @pytest.fixture
 def pool_settings(settings: Settings) -> Settings:
     """The test's settings (same data directory and database) with a pool of two."""
@@ -141,12 +158,7 @@ def test_cancelling_a_run_stops_its_running_command_and_frees_the_worker(
     owner: User,
     tmp_path: Path,
 ) -> None:
-    script = tmp_path / "sleepy.sh"
-    script.write_text("echo $$ > pid.txt\nexec sleep 30\n", encoding="utf-8")
-    task = {"name": "sleepy", "kind": "command", "command": ["bash", str(script)]}
-    run_id = submit(sessions, pool.deliver, owner, [task], one_step("sleepy"))
-    pid_file = pool_settings.data_dir / "work" / run_id / "only" / "1" / "pid.txt"
-    pid = int(wait_for(lambda: pid_file.is_file() and pid_file.read_text().strip(), "the command"))
+    run_id, pid = start_sleeping(sessions, pool, owner, pool_settings, tmp_path)
 
     with sessions() as db:
         outcome = apply(db, run_id, machine.cancel, now=utcnow())
@@ -206,12 +218,7 @@ def test_a_worker_killed_outright_takes_its_command_with_it(
     owner: User,
     tmp_path: Path,
 ) -> None:
-    script = tmp_path / "sleepy.sh"
-    script.write_text("echo $$ > pid.txt\nexec sleep 30\n", encoding="utf-8")
-    task = {"name": "sleepy", "kind": "command", "command": ["bash", str(script)]}
-    run_id = submit(sessions, pool.deliver, owner, [task], one_step("sleepy"))
-    pid_file = pool_settings.data_dir / "work" / run_id / "only" / "1" / "pid.txt"
-    pid = int(wait_for(lambda: pid_file.is_file() and pid_file.read_text().strip(), "the command"))
+    run_id, pid = start_sleeping(sessions, pool, owner, pool_settings, tmp_path)
     worker = steps_of(sessions, run_id)["only"].worker_id
     assert worker is not None
 
