@@ -106,6 +106,23 @@ def pipeline_spec(version: PipelineVersion) -> PipelineSpec:
     return _cached(("version", version.id), lambda: pipeline_from_document(version.spec))
 
 
+def version_spec(db: Session, version_id: str) -> PipelineSpec:
+    """:func:`pipeline_spec` of the version ``version_id``, read only when not cached yet."""
+
+    def read() -> PipelineSpec:
+        version = db.get(PipelineVersion, version_id)
+        if version is None:
+            raise NotFound(f"There is no pipeline version {version_id!r}.")
+        return pipeline_from_document(version.spec)
+
+    return _cached(("version", version_id), read)
+
+
+def pinned_task(step_id: str, document: Mapping[str, Any]) -> TaskSpec:
+    """The task spec a run's step pinned (``RunStep.task``, which never changes), parsed once."""
+    return _cached(("pinned", step_id), lambda: task_from_document(document))
+
+
 # Tasks
 
 

@@ -47,10 +47,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from datamill.config import Settings
-from datamill.db.models import PipelineVersion, Run, RunStep
+from datamill.db.models import Run, RunStep
 from datamill.pipelines.references import UnresolvedReference, interpolated, resolve
-from datamill.pipelines.store import pipeline_spec
-from datamill.pipelines.tasks import TaskSpec, render_argv, task_from_document, validate_task_params
+from datamill.pipelines.store import pinned_task, version_spec
+from datamill.pipelines.tasks import TaskSpec, render_argv, validate_task_params
 from datamill.problems import NotFound
 from datamill.runs import machine
 from datamill.runs.effects import Outcome
@@ -176,15 +176,15 @@ def prepare_job(db: Session, run_id: str, step: str) -> Job:
     Raises :class:`StepError` when a reference has no value or a parameter is invalid.
     """
     run = db.get(Run, run_id)
-    version = db.get(PipelineVersion, run.pipeline_version_id) if run else None
-    if run is None or version is None:
+    if run is None:
         raise NotFound(f"There is no run {run_id!r}.")
+    spec = version_spec(db, run.pipeline_version_id)
     rows = {row.name: row for row in db.scalars(select(RunStep).where(RunStep.run_id == run_id))}
     finished = {name: row.outputs for name, row in rows.items() if row.state == "succeeded"}
-    task = task_from_document(rows[step].task)
+    task = pinned_task(rows[step].id, rows[step].task)
     try:
         values = resolve(
-            pipeline_spec(version).steps[step].with_,
+            spec.steps[step].with_,
             inputs=run.inputs,
             params=run.params,
             steps=finished,

@@ -29,7 +29,7 @@ from datamill.db.models import (
     utcnow,
 )
 from datamill.pipelines.graph import Graph, step_dependencies
-from datamill.pipelines.store import pipeline_spec, task_spec
+from datamill.pipelines.store import pipeline_spec, task_spec, version_spec
 from datamill.problems import NotFound
 from datamill.runs import machine
 from datamill.runs.effects import Effect, Outcome
@@ -295,10 +295,7 @@ def _graph(db: Session, version_id: str) -> Graph:
         graph = _graphs.get(version_id)
     if graph is not None:
         return graph
-    version = db.get(PipelineVersion, version_id)
-    if version is None:
-        raise NotFound(f"There is no pipeline version {version_id!r}.")
-    graph = step_dependencies(pipeline_spec(version))
+    graph = step_dependencies(version_spec(db, version_id))
     with _graphs_lock:
         _graphs[version_id] = graph
         if len(_graphs) > GRAPH_CACHE_SIZE:
