@@ -9,14 +9,12 @@ and revisions are rare, so that is asked each time.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from datamill.auth import permissions
+from datamill.caching import Lru
 from datamill.db.models import Dataset, Run, User
 from datamill.events.filters import DATASET_TYPES, RUN_TYPES, WORKER_TYPES
 from datamill.events.messages import Message
@@ -30,18 +28,12 @@ class RunOwners:
 
     def __init__(self, sessions: sessionmaker[Session], size: int = OWNERS_KEPT) -> None:
         self.sessions = sessions
-        self._size = size
-        self._lock = threading.Lock()
-        self._owners: OrderedDict[str, str] = OrderedDict()
+        self._owners: Lru[str, str] = Lru(size)
         self.lookups = 0
         """Database lookups made so far (what the cache is there to keep low)."""
 
     def cached(self, run_id: str) -> str | None:
-        with self._lock:
-            owner = self._owners.get(run_id)
-            if owner is not None:
-                self._owners.move_to_end(run_id)
-            return owner
+        return self._owners.get(run_id)
 
     def lookup(self, run_id: str) -> str | None:
         """The owner of ``run_id`` from the database (None for no such run); blocking."""
@@ -50,12 +42,9 @@ class RunOwners:
             return owner
         with self.sessions() as db:
             owner = db.scalar(select(Run.owner_id).where(Run.id == run_id))
-        with self._lock:
-            self.lookups += 1
-            if owner is not None:  # a missing run is not remembered: it may be committed soon
-                self._owners[run_id] = owner
-                if len(self._owners) > self._size:
-                    self._owners.popitem(last=False)
+        self.lookups += 1
+        if owner is not None:  # a missing run is not remembered: it may be committed soon
+            self._owners.put(run_id, owner)
         return owner
 
     async def owner(self, run_id: str) -> str | None:

@@ -7,14 +7,13 @@ rest of the code reads). Errors in a submitted spec are 422s whose ``loc`` start
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
+from datamill.caching import Lru
 from datamill.db.models import Pipeline, PipelineVersion, Task, User, utcnow
 from datamill.pipelines.check import check_pipeline, check_pipeline_text
 from datamill.pipelines.errors import Error, SpecError
@@ -74,36 +73,25 @@ def read_pipeline(text: str) -> PipelineSpec:
         raise _in_body(exc.items, "pipeline") from None
 
 
-Spec = TypeVar("Spec", TaskSpec, PipelineSpec)
 SPEC_CACHE_SIZE = 1024
-_specs: OrderedDict[tuple[object, ...], TaskSpec | PipelineSpec] = OrderedDict()
-_specs_lock = threading.Lock()
-
-
-def _cached(key: tuple[object, ...], build: Callable[[], Spec]) -> Spec:
-    """The spec stored under ``key``, built once: validating a spec against its JSON Schema is
-    most of the cost of submitting a run, and a key names content that never changes."""
-    with _specs_lock:
-        found = _specs.get(key)
-        if found is not None:
-            _specs.move_to_end(key)
-            return found  # type: ignore[return-value]  # a key's kind fixes the spec's type
-    spec = build()
-    with _specs_lock:
-        _specs[key] = spec
-        if len(_specs) > SPEC_CACHE_SIZE:
-            _specs.popitem(last=False)
-    return spec
+_specs: Lru[tuple[object, ...], Any] = Lru(SPEC_CACHE_SIZE)
+"""Parsed specs by what names their content for good: validating a spec against its JSON
+Schema is most of the cost of submitting a run. The key's first item fixes the spec's type."""
 
 
 def task_spec(task: Task) -> TaskSpec:
     """The parsed spec of ``task`` as it is now (a change of the task bumps ``updated_at``)."""
-    return _cached(("task", task.id, task.updated_at), lambda: task_from_document(task.spec))
+    key = ("task", task.id, task.updated_at)
+    spec: TaskSpec = _specs.get_or_build(key, lambda: task_from_document(task.spec))
+    return spec
 
 
 def pipeline_spec(version: PipelineVersion) -> PipelineSpec:
     """The parsed spec of a pipeline version (versions never change once saved)."""
-    return _cached(("version", version.id), lambda: pipeline_from_document(version.spec))
+    spec: PipelineSpec = _specs.get_or_build(
+        ("version", version.id), lambda: pipeline_from_document(version.spec)
+    )
+    return spec
 
 
 def version_spec(db: Session, version_id: str) -> PipelineSpec:
@@ -115,12 +103,14 @@ def version_spec(db: Session, version_id: str) -> PipelineSpec:
             raise NotFound(f"There is no pipeline version {version_id!r}.")
         return pipeline_from_document(version.spec)
 
-    return _cached(("version", version_id), read)
+    spec: PipelineSpec = _specs.get_or_build(("version", version_id), read)
+    return spec
 
 
 def pinned_task(step_id: str, document: Mapping[str, Any]) -> TaskSpec:
     """The task spec a run's step pinned (``RunStep.task``, which never changes), parsed once."""
-    return _cached(("pinned", step_id), lambda: task_from_document(document))
+    spec: TaskSpec = _specs.get_or_build(("pinned", step_id), lambda: task_from_document(document))
+    return spec
 
 
 # Tasks

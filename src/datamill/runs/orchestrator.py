@@ -7,8 +7,6 @@ its run under a row lock, so transitions of one run are serialised across proces
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from datamill.caching import Lru
 from datamill.db.models import (
     Pipeline,
     PipelineVersion,
@@ -283,24 +282,14 @@ def _silent_workers(db: Session, record: RunRecord, since: datetime) -> set[str]
     return ids - set(alive)
 
 
-_graphs: OrderedDict[str, Graph] = OrderedDict()
-_graphs_lock = threading.Lock()
 GRAPH_CACHE_SIZE = 1024
+_graphs: Lru[str, Graph] = Lru(GRAPH_CACHE_SIZE)
 
 
 def _graph(db: Session, version_id: str) -> Graph:
-    """What each step of a pipeline version depends on; versions never change, so it is read
-    and worked out once per process."""
-    with _graphs_lock:
-        graph = _graphs.get(version_id)
-    if graph is not None:
-        return graph
-    graph = step_dependencies(version_spec(db, version_id))
-    with _graphs_lock:
-        _graphs[version_id] = graph
-        if len(_graphs) > GRAPH_CACHE_SIZE:
-            _graphs.popitem(last=False)
-    return graph
+    """What each step of a pipeline version depends on; versions never change, so it is worked
+    out once per process."""
+    return _graphs.get_or_build(version_id, lambda: step_dependencies(version_spec(db, version_id)))
 
 
 def _step_rows(db: Session, run_id: str) -> dict[str, RunStep]:

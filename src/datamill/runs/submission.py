@@ -10,8 +10,6 @@ and its input files moved into place; the caller commits (this module does, thro
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from datamill.caching import Lru
 from datamill.config import Settings
 from datamill.datasets.engine import Engine
 from datamill.db.models import Pipeline, PipelineVersion, Run, Task, User
@@ -96,34 +95,10 @@ def pinned_version(db: Session, pipeline: Pipeline, number: int | None) -> Pipel
     return store.get_version(db, pipeline, pipeline.latest_version if number is None else number)
 
 
-class _FitCache:
-    """Versions known to fit their tasks, by version and the tasks' ids and change times.
-
-    Versions never change and a replaced task gets a new ``updated_at``, so a hit is exact; it
-    saves checking (and re-validating each task's schema) on every submission of a busy
-    pipeline. Bounded; shared by the threads of one process.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self.specs: OrderedDict[Hashable, PipelineSpec] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: Hashable) -> PipelineSpec | None:
-        with self.lock:
-            spec = self.specs.get(key)
-            if spec is not None:
-                self.specs.move_to_end(key)
-            return spec
-
-    def put(self, key: Hashable, spec: PipelineSpec) -> None:
-        with self.lock:
-            self.specs[key] = spec
-            while len(self.specs) > self.size:
-                self.specs.popitem(last=False)
-
-
-_fitting = _FitCache()
+_fitting: Lru[Hashable, PipelineSpec] = Lru(256)
+"""Versions known to fit their tasks, by version and the tasks' ids and change times. Versions
+never change and a replaced task gets a new ``updated_at``, so a hit is exact: it saves checking
+(and re-validating each task's schema) on every submission of a busy pipeline."""
 
 
 def check_still_fits(db: Session, pipeline: Pipeline, version: PipelineVersion) -> PipelineSpec:
