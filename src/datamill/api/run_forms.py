@@ -18,6 +18,7 @@ from python_multipart.exceptions import FormParserError, MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
+from datamill.api.multipart import PartHeaders
 from datamill.pipelines.names import IDENTIFIER
 from datamill.problems import Invalid, PayloadTooLarge, Problem, field_error
 from datamill.runs.inputs import UploadedFile
@@ -56,16 +57,13 @@ def _run_request(document: Any, files: dict[str, UploadedFile]) -> RunRequest:
     return RunRequest(parsed.params, parsed.inputs or {}, files, parsed.version)
 
 
-class _FormReceiver:
+class _FormReceiver(PartHeaders):
     """python-multipart callbacks: file parts to their own temporary file, fields to memory."""
 
     def __init__(self, tmp_dir: Path, max_bytes: int) -> None:
+        super().__init__(MAX_PARTS)
         self.tmp_dir = tmp_dir
         self.max_bytes = max_bytes
-        self.headers: dict[str, bytes] = {}
-        self.header_field = b""
-        self.header_value = b""
-        self.parts = 0
         self.file_bytes = 0
         self.field_bytes = 0
         self.name = ""
@@ -80,38 +78,18 @@ class _FormReceiver:
     def callbacks(self) -> Any:
         return {
             "on_part_begin": self.on_part_begin,
-            "on_header_field": self.on_header_field,
-            "on_header_value": self.on_header_value,
-            "on_header_end": self.on_header_end,
+            **self.header_callbacks(),
             "on_headers_finished": self.on_headers_finished,
             "on_part_data": self.on_part_data,
             "on_part_end": self.on_part_end,
         }
 
     def on_part_begin(self) -> None:
-        self.parts += 1
-        if self.parts > MAX_PARTS:
-            raise Invalid(f"The form has more than {MAX_PARTS} parts.")
-        self.headers, self.chunks, self.size = {}, [], 0
-        self.header_field, self.header_value = b"", b""
-
-    # python-multipart calls the header callbacks once per piece of a header that arrives split
-    # across network chunks, so the pieces are gathered and the header stored only at its end.
-    def on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self.header_field += data[start:end]
-
-    def on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self.header_value += data[start:end]
-
-    def on_header_end(self) -> None:
-        self.headers[self.header_field.lower().decode("latin-1")] = self.header_value
-        self.header_field, self.header_value = b"", b""
+        self.begin_part()
+        self.chunks, self.size = [], 0
 
     def on_headers_finished(self) -> None:
-        _, options = parse_options_header(self.headers.get("content-disposition", b""))
-        self.name = options.get(b"name", b"").decode("utf-8", "replace")
-        raw = options.get(b"filename")
-        self.filename = None if raw is None else raw.decode("utf-8", "replace")
+        self.name, self.filename = self.disposition()
         if self.filename is None:
             return
         if not IDENTIFIER.fullmatch(self.name):

@@ -16,6 +16,7 @@ from python_multipart.exceptions import FormParserError, MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
+from datamill.api.multipart import PartHeaders
 from datamill.problems import Invalid, PayloadTooLarge, Problem, field_error
 from datamill.storage.files import remove_quietly, temp_path
 
@@ -48,16 +49,15 @@ class _Part:
     size: int = 0
 
 
-class _Receiver:
+class _Receiver(PartHeaders):
     """Callbacks for python-multipart: route each part's bytes to the file or a small buffer."""
 
     def __init__(self, target: Path, max_bytes: int) -> None:
+        super().__init__(MAX_PARTS)
         self.target = target
         self.max_bytes = max_bytes
         self.handle = target.open("wb")
         self.part = _Part()
-        self.headers: dict[str, bytes] = {}
-        self.header_field = b""
         self.fields: dict[str, str] = {}
         self.filename: str | None = None
         self.file_size = 0
@@ -67,32 +67,20 @@ class _Receiver:
     def callbacks(self) -> Any:
         return {
             "on_part_begin": self.on_part_begin,
-            "on_header_field": self.on_header_field,
-            "on_header_value": self.on_header_value,
+            **self.header_callbacks(),
             "on_headers_finished": self.on_headers_finished,
             "on_part_data": self.on_part_data,
             "on_part_end": self.on_part_end,
         }
 
     def on_part_begin(self) -> None:
-        self.parts += 1
-        if self.parts > MAX_PARTS:
-            raise Invalid(f"The form has more than {MAX_PARTS} parts.")
+        self.begin_part()
         self.part = _Part()
-        self.headers = {}
-
-    def on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self.header_field = data[start:end].lower()
-
-    def on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self.headers[self.header_field.decode("latin-1")] = data[start:end]
 
     def on_headers_finished(self) -> None:
-        _, options = parse_options_header(self.headers.get("content-disposition", b""))
-        self.part.name = options.get(b"name", b"").decode("utf-8", "replace")
-        raw_filename = options.get(b"filename")
-        if raw_filename is not None:
-            self.part.filename = raw_filename.decode("utf-8", "replace")
+        self.part.name, filename = self.disposition()
+        if filename is not None:
+            self.part.filename = filename
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
