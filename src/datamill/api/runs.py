@@ -110,17 +110,17 @@ async def submit(
     else:
         sent = await read_json_submission(request)
     try:
-        run, effects = await run_in_threadpool(
+        run_id, effects = await run_in_threadpool(
             submit_run, ctx.sessions, settings, ctx.duck, user, pipeline, sent, utcnow()
         )
     finally:
         sent.discard()
     # Off the event loop: a broker send, a Redis publish or the local pool's lock can block, and
     # on the loop that would stall every request and WebSocket of the process meanwhile.
-    await run_in_threadpool(_deliver, ctx, run.id, effects)
-    url = f"/api/v1/runs/{run.id}"
+    await run_in_threadpool(_deliver, ctx, run_id, effects)
+    url = f"/api/v1/runs/{run_id}"
     response.headers["Location"] = url
-    return RunAccepted(run_id=run.id, state=run.state, url=url)
+    return RunAccepted(run_id=run_id, state="queued", url=url)
 
 
 @router.get("/runs", operation_id="list_runs", summary="List runs")

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from datamill.auth.bearer import TOKEN_PREFIX, new_token, token_hash
 from datamill.db.models import ApiToken, User, looks_like_id, utcnow
 from datamill.db.models import Session as SignIn
 from datamill.problems import Invalid, NotFound, field_error
+
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 def start_session(db: Session, secret_key: str, user: User, days: int) -> tuple[str, SignIn]:
@@ -59,8 +61,27 @@ def create_token(db: Session, secret_key: str, user: User, name: str) -> tuple[s
     return token, row
 
 
-def find_token(db: Session, secret_key: str, token: str) -> ApiToken | None:
-    return db.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(secret_key, token)))
+def token_user(db: Session, secret_key: str, token: str) -> User | None:
+    """The user an API token signs in, or None for a token unknown or revoked.
+
+    Read with the user in one statement (every API call made with a token comes here first);
+    a token not used for ``TOKEN_TOUCH_INTERVAL`` gets its ``last_used_at`` set, so the list of
+    tokens can tell the ones in use without a write per request.
+    """
+    query = (
+        select(User, ApiToken.id, ApiToken.last_used_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == token_hash(secret_key, token))
+    )
+    found = db.execute(query).first()
+    if found is None:
+        return None
+    user, token_id, last_used_at = found
+    now = utcnow()
+    if last_used_at is None or now - last_used_at > TOKEN_TOUCH_INTERVAL:
+        db.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+        db.commit()
+    return user
 
 
 def list_tokens(

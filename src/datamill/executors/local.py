@@ -49,8 +49,7 @@ from datamill.executors.registry import (
 from datamill.problems import NotFound
 from datamill.runs import machine
 from datamill.runs.effects import Effect
-from datamill.runs.execution import Job as Prepared
-from datamill.runs.execution import Result, StepError, prepare_job, report, run_job
+from datamill.runs.execution import Result, StepError, claim, report, run_job
 from datamill.runs.orchestrator import apply
 from datamill.runs.workdir import workdir_path
 
@@ -386,11 +385,9 @@ class LocalPool:
         run_id, step, attempt = job
         try:
             with self.sessions() as db:
-                began = apply(
-                    db, run_id, machine.started, step, attempt, child.worker_id, now=self.clock()
-                )
+                began, prepared = claim(db, run_id, step, attempt, child.worker_id, self.clock())
                 db.commit()
-                if not began.applied:  # a duplicated or stale dispatch: nothing to run
+                if prepared is None:  # a duplicated or stale dispatch: nothing to run
                     self._free(child, job)
                     return
                 self._deliver(run_id, began.effects)
@@ -401,10 +398,6 @@ class LocalPool:
                     db.commit()
                     self._deliver(run_id, lost.effects)
                     return
-                try:
-                    prepared: Prepared | StepError = prepare_job(db, run_id, step)
-                except StepError as problem:
-                    prepared = problem
         except NotFound:
             log.warning("run %s no longer exists: its step %s is dropped", run_id, step)
             self._free(child, job)

@@ -7,8 +7,10 @@ rest of the code reads). Errors in a submitted spec are 422s whose ``loc`` start
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
@@ -79,7 +81,18 @@ _specs: Lru[tuple[object, ...], Any] = Lru(SPEC_CACHE_SIZE)
 Schema is most of the cost of submitting a run. The key's first item fixes the spec's type."""
 
 
-def task_spec(task: Task) -> TaskSpec:
+class TaskRow(Protocol):
+    """What identifies a task's spec for good: a :class:`Task`, or a row of those columns."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def spec(self) -> dict[str, Any]: ...
+
+
+def task_spec(task: TaskRow) -> TaskSpec:
     """The parsed spec of ``task`` as it is now (a change of the task bumps ``updated_at``)."""
     key = ("task", task.id, task.updated_at)
     spec: TaskSpec = _specs.get_or_build(key, lambda: task_from_document(task.spec))
@@ -107,9 +120,11 @@ def version_spec(db: Session, version_id: str) -> PipelineSpec:
     return spec
 
 
-def pinned_task(step_id: str, document: Mapping[str, Any]) -> TaskSpec:
-    """The task spec a run's step pinned (``RunStep.task``, which never changes), parsed once."""
-    spec: TaskSpec = _specs.get_or_build(("pinned", step_id), lambda: task_from_document(document))
+def pinned_task(document: Mapping[str, Any]) -> TaskSpec:
+    """The task spec a run's step pinned (``RunStep.task``), parsed once per content: the steps
+    of every run of a pipeline pin the same few documents."""
+    key = ("pinned", json.dumps(document, sort_keys=True))
+    spec: TaskSpec = _specs.get_or_build(key, lambda: task_from_document(document))
     return spec
 
 

@@ -43,18 +43,15 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, cast
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from datamill.config import Settings
-from datamill.db.models import Run, RunStep
 from datamill.pipelines.references import UnresolvedReference, interpolated, resolve
 from datamill.pipelines.store import pinned_task, version_spec
 from datamill.pipelines.tasks import TaskSpec, render_argv, validate_task_params
-from datamill.problems import NotFound
 from datamill.runs import machine
 from datamill.runs.effects import Outcome
-from datamill.runs.orchestrator import apply
+from datamill.runs.orchestrator import LoadedRun, apply, apply_and_read
 from datamill.runs.produced import Produced, produced_files, record_artifacts
 from datamill.runs.progress import LogFollower, OnProgress, Progress
 from datamill.runs.steplog import CappedLog, append_capped, cut_log
@@ -149,45 +146,54 @@ def execute_attempt(
     ``::progress`` lines (from a thread that follows its stdout).
     """
     with sessions() as db:
-        began = apply(db, run_id, machine.started, step, attempt, worker_id, now=now())
+        began, prepared = claim(db, run_id, step, attempt, worker_id, now())
         db.commit()
-        if not began.applied:
+        if prepared is None:
             return None
         if on_commit is not None:
             on_commit(began)
-        try:
-            job: Job | StepError = prepare_job(db, run_id, step)
-        except StepError as problem:
-            job = problem
-    if isinstance(job, StepError):
-        result = Result("failed", reason=str(job))
+    if isinstance(prepared, StepError):
+        result = Result("failed", reason=str(prepared))
     else:
         workdir = workdir_path(settings.data_dir, run_id, step, attempt)
-        result = run_job(job, settings, workdir, on_progress)
+        result = run_job(prepared, settings, workdir, on_progress)
     outcome = report(sessions, run_id, step, attempt, result, now)
     if on_commit is not None and outcome.applied:
         on_commit(outcome)
     return outcome
 
 
-def prepare_job(db: Session, run_id: str, step: str) -> Job:
+def claim(
+    db: Session, run_id: str, step: str, attempt: int, worker_id: str, now: datetime
+) -> tuple[Outcome, Job | StepError | None]:
+    """Apply ``started`` for ``worker_id`` and prepare the job from the same read; the caller
+    commits. The job is None when ``started`` was not applied (nothing is to run), a
+    :class:`StepError` when the step cannot be prepared (the attempt is to be reported failed).
+    """
+    began, loaded = apply_and_read(db, run_id, machine.started, step, attempt, worker_id, now=now)
+    if not began.applied:
+        return began, None
+    try:
+        return began, prepare_job(db, loaded, step)
+    except StepError as problem:
+        return began, problem
+
+
+def prepare_job(db: Session, run: LoadedRun, step: str) -> Job:
     """The pinned task of ``step`` with its ``with`` resolved and its parameters validated.
 
     Raises :class:`StepError` when a reference has no value or a parameter is invalid.
     """
-    run = db.get(Run, run_id)
-    if run is None:
-        raise NotFound(f"There is no run {run_id!r}.")
     spec = version_spec(db, run.pipeline_version_id)
-    rows = {row.name: row for row in db.scalars(select(RunStep).where(RunStep.run_id == run_id))}
-    finished = {name: row.outputs for name, row in rows.items() if row.state == "succeeded"}
-    task = pinned_task(rows[step].id, rows[step].task)
+    finished = {
+        name: dict(record.outputs)
+        for name, record in run.record.steps.items()
+        if record.state == "succeeded"
+    }
+    task = pinned_task(run.steps[step].task)
     try:
         values = resolve(
-            spec.steps[step].with_,
-            inputs=run.inputs,
-            params=run.params,
-            steps=finished,
+            spec.steps[step].with_, inputs=run.inputs, params=run.params, steps=finished
         )
     except UnresolvedReference as missing:
         raise StepError(f"{'.'.join(map(str, missing.loc))}: {missing}") from None

@@ -7,12 +7,12 @@ its run under a row lock, so transitions of one run are serialised across proces
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Row, Table, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from datamill.caching import Lru
@@ -32,7 +32,14 @@ from datamill.pipelines.store import pipeline_spec, task_spec, version_spec
 from datamill.problems import NotFound
 from datamill.runs import machine
 from datamill.runs.effects import Effect, Outcome
-from datamill.runs.persistence import step_record, to_datetime, write_run, write_step
+from datamill.runs.persistence import (
+    RunStamps,
+    StepRow,
+    run_values,
+    step_record,
+    step_values,
+    to_datetime,
+)
 from datamill.runs.records import RunRecord, new_run
 
 ACTIVE_RUN_STATES = ("queued", "running")
@@ -41,12 +48,61 @@ Transition = Callable[..., Outcome]
 """A function of :mod:`datamill.runs.machine`: ``started``, ``failed``, ``cancel``, ``plan``..."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class RunEffect:
     """An effect of one run, for the timer that handles many runs at once."""
 
     run_id: str
     effect: Effect
+
+
+RUNS = cast(Table, Run.__table__)
+STEPS = cast(Table, RunStep.__table__)
+_RUN_COLUMNS = (
+    RUNS.c.id,
+    RUNS.c.pipeline_version_id,
+    RUNS.c.owner_id,
+    RUNS.c.params,
+    RUNS.c.inputs,
+    RUNS.c.state,
+    RUNS.c.started_at,
+    RUNS.c.finished_at,
+    RUNS.c.error,
+)
+_STEP_COLUMNS = (
+    STEPS.c.id.label("step_id"),
+    STEPS.c.name,
+    STEPS.c.task,
+    STEPS.c.state.label("step_state"),
+    STEPS.c.attempt,
+    STEPS.c.max_attempts,
+    STEPS.c.queue,
+    STEPS.c.worker_id,
+    STEPS.c.queued_at,
+    STEPS.c.started_at.label("step_started_at"),
+    STEPS.c.finished_at.label("step_finished_at"),
+    STEPS.c.next_attempt_at,
+    STEPS.c.outputs,
+    STEPS.c.error.label("step_error"),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedRun:
+    """A run as read under its lock: the fields of its row, its record and its step rows.
+
+    After :func:`apply_and_read`, ``record`` is the run as saved; ``steps`` stay as read (the
+    pinned tasks and the outputs of the steps that had finished do not change in a transition).
+    """
+
+    id: str
+    pipeline_version_id: str
+    owner_id: str
+    params: dict[str, Any]
+    inputs: dict[str, Any]
+    stamps: RunStamps
+    record: RunRecord
+    steps: Mapping[str, StepRow]
 
 
 def create_run(
@@ -57,8 +113,11 @@ def create_run(
     params: Mapping[str, Any],
     inputs: Mapping[str, Any],
     now: datetime,
-) -> tuple[Run, list[Effect]]:
-    """A run of ``version`` with one step row per step, each pinning its task's spec as of now.
+    *,
+    run_id: str | None = None,
+) -> tuple[str, list[Effect]]:
+    """A run of ``version`` with one step row per step, each pinning its task's spec as of now:
+    the new run's id and its first effects.
 
     The run is planned before its rows are written, so they are inserted once, as planned: the
     effects hold the first dispatches. Raises ``NotFound`` when a task the version names has
@@ -70,82 +129,149 @@ def create_run(
     limits = {name: task.retries + 1 for name, task in pinned.items()}
     queues = {name: task.queue for name, task in pinned.items()}
     outcome = machine.plan(new_run(_graph(db, version.id), limits, queues), now.timestamp())
-    run = Run(
-        id=new_id(),
-        pipeline_id=pipeline.id,
-        pipeline_version_id=version.id,
-        owner_id=owner.id,
-        params=dict(params),
-        inputs=dict(inputs),
-        created_at=now,
+    run_id = run_id or new_id()
+    conn = db.connection()
+    conn.execute(
+        insert(RUNS).values(
+            id=run_id,
+            pipeline_id=pipeline.id,
+            pipeline_version_id=version.id,
+            owner_id=owner.id,
+            params=dict(params),
+            inputs=dict(inputs),
+            outputs={},
+            created_at=now,
+            **run_values(RunStamps("queued"), outcome.run, now),
+        )
     )
-    write_run(run, outcome.run, now)
-    db.add(run)
-    for name, step in spec.steps.items():
-        task = tasks[step.task]
-        row = RunStep(run_id=run.id, name=name, task_name=task.name, task=dict(task.spec))
-        row.queue = pinned[name].queue
-        write_step(row, outcome.run.steps[name])
-        db.add(row)
-    db.flush()
-    return run, list(outcome.effects)
+    conn.execute(
+        insert(STEPS),
+        [
+            {
+                "id": new_id(),
+                "run_id": run_id,
+                "name": name,
+                "task_name": step.task,
+                "task": dict(tasks[step.task].spec),
+                "queue": pinned[name].queue,
+                **step_values(outcome.run.steps[name]),
+            }
+            for name, step in spec.steps.items()
+        ],
+    )
+    return run_id, list(outcome.effects)
 
 
-def _tasks(db: Session, names: set[str]) -> dict[str, Task]:
-    """The registered tasks named ``names``, by name; ``NotFound`` naming one that is not."""
-    found = {task.name: task for task in db.scalars(select(Task).where(Task.name.in_(names)))}
+def _tasks(db: Session, names: set[str]) -> dict[str, Row[Any]]:
+    """The registered tasks named ``names`` (id, change time and spec), by name; ``NotFound``
+    naming one that is not."""
+    query = select(Task.id, Task.name, Task.updated_at, Task.spec).where(Task.name.in_(names))
+    found = {row.name: row for row in db.execute(query)}
     missing = sorted(names - found.keys())
     if missing:
         raise NotFound(f"There is no task named {missing[0]!r}.")
     return found
 
 
-def load_run(db: Session, run_id: str, *, lock: bool) -> tuple[Run, RunRecord]:
-    """The run's row and its record, read afresh from the database.
+def load_run(db: Session, run_id: str, *, lock: bool) -> LoadedRun:
+    """The run and its steps, read afresh from the database.
 
     With ``lock`` the run's row is locked until the transaction ends: ``SELECT ... FOR UPDATE``
     on PostgreSQL. SQLite ignores ``FOR UPDATE`` and its driver begins a transaction only at the
     first write, so there a no-op update of the row comes first: it takes the database's write
     lock, and what is read next cannot change before the commit (no lost update between the
     API process and the workers).
+
+    Core statements, not ORM objects: a transition is the hot path of every run, and loading
+    and flushing entities cost several times the statements themselves.
     """
-    run, record, _rows = _load(db, run_id, lock=lock)
-    return run, record
-
-
-def _load(db: Session, run_id: str, *, lock: bool) -> tuple[Run, RunRecord, dict[str, RunStep]]:
-    """:func:`load_run`, with the step rows it read (for :func:`save` to write to)."""
-    if lock and db.get_bind().dialect.name == "sqlite":
-        db.execute(update(Run).where(Run.id == run_id).values(state=Run.state))
-    query = select(Run).where(Run.id == run_id).execution_options(populate_existing=True)
-    run = db.scalar(query.with_for_update() if lock else query)
-    if run is None:
+    conn = db.connection()
+    query = (
+        select(*_RUN_COLUMNS, *_STEP_COLUMNS)
+        .select_from(RUNS.outerjoin(STEPS, STEPS.c.run_id == RUNS.c.id))
+        .where(RUNS.c.id == run_id)
+    )
+    if lock:
+        # The lock comes first, in a statement of its own: PostgreSQL would give a locking join
+        # that had to wait the run's row as it is now, but the steps as they were when the
+        # statement began, from before the transaction it waited for.
+        mine = RUNS.c.id == run_id
+        if conn.dialect.name == "sqlite":
+            conn.execute(update(RUNS).where(mine).values(state=RUNS.c.state))
+        else:
+            conn.execute(select(RUNS.c.id).where(mine).with_for_update())
+    rows = conn.execute(query).all()
+    if not rows:
         raise NotFound(f"There is no run {run_id!r}.")
-    rows = _step_rows(db, run.id)
-    steps = {name: step_record(row) for name, row in rows.items()}
-    record = RunRecord(run.state, steps, _graph(db, run.pipeline_version_id))  # type: ignore[arg-type]  # only RunState values
-    return run, record, rows
+    first = rows[0]
+    steps = {
+        row.name: StepRow(
+            row.step_id,
+            row.name,
+            row.task,
+            row.step_state,
+            row.attempt,
+            row.max_attempts,
+            row.queue,
+            row.worker_id,
+            row.queued_at,
+            row.step_started_at,
+            row.step_finished_at,
+            row.next_attempt_at,
+            row.outputs,
+            row.step_error,
+        )
+        for row in rows
+        if row.step_id is not None
+    }
+    record = RunRecord(
+        first.state,
+        {name: step_record(row) for name, row in steps.items()},
+        _graph(db, first.pipeline_version_id),
+    )
+    stamps = RunStamps(first.state, first.started_at, first.finished_at, first.error)
+    return LoadedRun(
+        first.id,
+        first.pipeline_version_id,
+        first.owner_id,
+        first.params,
+        first.inputs,
+        stamps,
+        record,
+        steps,
+    )
 
 
 def save(
-    db: Session,
-    run: Run,
-    outcome: Outcome,
-    now: datetime | None = None,
-    rows: Mapping[str, RunStep] | None = None,
-) -> None:
-    """Write the steps ``outcome`` changed and the run's state, then flush.
+    db: Session, loaded: LoadedRun, outcome: Outcome, now: datetime | None = None
+) -> LoadedRun:
+    """Write the steps ``outcome`` changed, and the run's row when its state or times change;
+    the run as it stands then.
 
     ``now`` stamps the run's ``started_at`` / ``finished_at``; by default, the time of the
-    outcome's latest event. ``rows`` are the run's step rows when the caller has them.
+    outcome's latest event. ORM objects of the run that the session holds are expired, so that
+    a caller reading them next sees what was written.
     """
     at = now or _latest_time(outcome)
-    if outcome.changed:
-        rows = rows if rows is not None else _step_rows(db, run.id)
-        for name in outcome.changed:
-            write_step(rows[name], outcome.run.steps[name])
-    write_run(run, outcome.run, at)
-    db.flush()
+    conn = db.connection()
+    for name in outcome.changed:
+        step = STEPS.c.id == loaded.steps[name].id
+        conn.execute(update(STEPS).where(step).values(step_values(outcome.run.steps[name])))
+    changes = run_values(loaded.stamps, outcome.run, at)
+    if changes:
+        conn.execute(update(RUNS).where(RUNS.c.id == loaded.id).values(changes))
+    _expire(db, loaded.id)
+    return dataclasses.replace(
+        loaded, stamps=dataclasses.replace(loaded.stamps, **changes), record=outcome.run
+    )
+
+
+def _expire(db: Session, run_id: str) -> None:
+    for item in list(db.identity_map.values()):
+        if (isinstance(item, Run) and item.id == run_id) or (
+            isinstance(item, RunStep) and item.run_id == run_id
+        ):
+            db.expire(item)
 
 
 def apply(
@@ -161,11 +287,25 @@ def apply(
     For example ``apply(db, run_id, machine.failed, "load", 2, "exit status 1", now=now)``. An
     outcome that is not ``applied`` changes nothing in the database.
     """
-    run, record, rows = _load(db, run_id, lock=True)
-    outcome = transition(record, *args, now.timestamp(), **options)
-    if outcome.applied:
-        save(db, run, outcome, now, rows)
+    outcome, _ = apply_and_read(db, run_id, transition, *args, now=now, **options)
     return outcome
+
+
+def apply_and_read(
+    db: Session,
+    run_id: str,
+    transition: Transition,
+    *args: Any,
+    now: datetime,
+    **options: Any,
+) -> tuple[Outcome, LoadedRun]:
+    """:func:`apply`, with the run as it stands after the transition (for a worker that goes on
+    to prepare the step it just started, without reading the run again)."""
+    loaded = load_run(db, run_id, lock=True)
+    outcome = transition(loaded.record, *args, now.timestamp(), **options)
+    if outcome.applied:
+        loaded = save(db, loaded, outcome, now)
+    return outcome, loaded
 
 
 def active_runs(db: Session) -> list[str]:
@@ -249,7 +389,8 @@ def tick_run(
 ) -> list[Effect]:
     """:func:`tick` for one run: its effects, with the run locked and saved (not committed)."""
     resend = heartbeat_timeout if redeliver_after is None else redeliver_after
-    run, record, rows = _load(db, run_id, lock=True)
+    loaded = load_run(db, run_id, lock=True)
+    record = loaded.record
     at = now.timestamp()
     outcomes = [machine.plan(record, at, redeliver_after=resend)]
     silent = _silent_workers(db, record, now - timedelta(seconds=heartbeat_timeout))
@@ -257,7 +398,7 @@ def tick_run(
         if step.state != "running":
             continue
         current = outcomes[-1].run
-        timeout = float(rows[name].task.get("timeout", 3600))
+        timeout = float(loaded.steps[name].task.get("timeout", 3600))
         started = step.started_at if step.started_at is not None else at
         if at - started >= timeout:
             outcomes.append(machine.timed_out(current, name, step.attempt, timeout, at))
@@ -266,7 +407,7 @@ def tick_run(
     effects: list[Effect] = []
     for outcome in outcomes:
         if outcome.applied:
-            save(db, run, outcome, now, rows)
+            loaded = save(db, loaded, outcome, now)
             effects.extend(outcome.effects)
     return effects
 
@@ -290,16 +431,6 @@ def _graph(db: Session, version_id: str) -> Graph:
     """What each step of a pipeline version depends on; versions never change, so it is worked
     out once per process."""
     return _graphs.get_or_build(version_id, lambda: step_dependencies(version_spec(db, version_id)))
-
-
-def _step_rows(db: Session, run_id: str) -> dict[str, RunStep]:
-    query = (
-        select(RunStep)
-        .where(RunStep.run_id == run_id)
-        .order_by(RunStep.name)
-        .execution_options(populate_existing=True)
-    )
-    return {row.name: row for row in db.scalars(query)}
 
 
 def _latest_time(outcome: Outcome) -> datetime:

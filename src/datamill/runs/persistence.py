@@ -13,10 +13,10 @@ fields have no column of their own:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from datamill.db.models import Run, RunStep
 from datamill.runs.records import TERMINAL_RUN_STATES, RunRecord, RunState, StepRecord
 
 _HAS_RUN: frozenset[RunState] = frozenset({"running", "succeeded", "failed"})
@@ -36,7 +36,27 @@ def round_budget(task: dict[str, Any]) -> int:
     return int(task.get("retries", 0)) + 1
 
 
-def step_record(row: RunStep) -> StepRecord:
+@dataclass(frozen=True)
+class StepRow:
+    """The columns of a ``run_steps`` row that the orchestrator reads."""
+
+    id: str
+    name: str
+    task: dict[str, Any]
+    state: str
+    attempt: int
+    max_attempts: int
+    queue: str
+    worker_id: str | None
+    queued_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    next_attempt_at: datetime | None
+    outputs: dict[str, Any]
+    error: str | None
+
+
+def step_record(row: StepRow) -> StepRecord:
     budget = round_budget(row.task)
     return StepRecord(
         row.name,
@@ -55,30 +75,50 @@ def step_record(row: RunStep) -> StepRecord:
     )
 
 
-def write_step(row: RunStep, record: StepRecord) -> None:
-    row.state = record.state
-    row.attempt = record.attempt
-    row.max_attempts = record.attempts_before + record.max_attempts
-    row.worker_id = record.worker
-    row.next_attempt_at = to_datetime(record.next_attempt_at)
-    row.error = record.error
-    row.queued_at = to_datetime(record.dispatched_at)
-    row.outputs = dict(record.outputs)
-    row.started_at = to_datetime(record.started_at)
-    row.finished_at = to_datetime(record.finished_at)
+def step_values(record: StepRecord) -> dict[str, Any]:
+    """The ``run_steps`` columns that hold ``record`` (all of them: a step row is small)."""
+    return {
+        "state": record.state,
+        "attempt": record.attempt,
+        "max_attempts": record.attempts_before + record.max_attempts,
+        "worker_id": record.worker,
+        "next_attempt_at": to_datetime(record.next_attempt_at),
+        "error": record.error,
+        "queued_at": to_datetime(record.dispatched_at),
+        "outputs": dict(record.outputs),
+        "started_at": to_datetime(record.started_at),
+        "finished_at": to_datetime(record.finished_at),
+    }
 
 
-def write_run(run: Run, record: RunRecord, now: datetime) -> None:
-    """The run's state, when it first ran, when it ended, and why it failed."""
-    run.state = record.state
-    if run.started_at is None and record.state in _HAS_RUN:
-        run.started_at = now
+@dataclass(frozen=True)
+class RunStamps:
+    """What a run row says of its state and times, as read; :func:`run_values` compares with it."""
+
+    state: str
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+
+
+def run_values(before: RunStamps, record: RunRecord, now: datetime) -> dict[str, Any]:
+    """The ``runs`` columns to change so that the row holds ``record``'s state: when it first
+    ran, when it ended, and why it failed. Empty when the row already does: most transitions
+    change a step and leave the run as it was, and then its row is not written."""
     finished = record.state in TERMINAL_RUN_STATES
-    if not finished:
-        run.finished_at = None
-    elif run.finished_at is None:
-        run.finished_at = now
-    run.error = _run_error(record) if record.state == "failed" else None
+    wanted = RunStamps(
+        state=record.state,
+        started_at=before.started_at
+        if before.started_at is not None or record.state not in _HAS_RUN
+        else now,
+        finished_at=(before.finished_at or now) if finished else None,
+        error=_run_error(record) if record.state == "failed" else None,
+    )
+    return {
+        name: getattr(wanted, name)
+        for name in ("state", "started_at", "finished_at", "error")
+        if getattr(wanted, name) != getattr(before, name)
+    }
 
 
 def _run_error(record: RunRecord) -> str | None:

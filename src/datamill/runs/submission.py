@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from datamill.caching import Lru
 from datamill.config import Settings
 from datamill.datasets.engine import Engine
-from datamill.db.models import Pipeline, PipelineVersion, Run, Task, User
+from datamill.db.models import Pipeline, PipelineVersion, Run, Task, User, new_id
 from datamill.pipelines import store
 from datamill.pipelines.check import check_pipeline
 from datamill.pipelines.interface import validate_params
@@ -139,9 +139,9 @@ def submit_run(
     pipeline: Pipeline,
     request: RunRequest,
     now: datetime,
-) -> tuple[Run, list[Effect]]:
-    """Validate ``request`` and create its run, committed; the effects are the caller's to
-    carry out. On any failure nothing stays: no run row, no input file."""
+) -> tuple[str, list[Effect]]:
+    """Validate ``request`` and create its run, committed: its id and the effects, which are the
+    caller's to carry out. On any failure nothing stays: no run row, no input file."""
     pending = PendingInputs(settings)
     run_id: str | None = None
     try:
@@ -160,11 +160,11 @@ def submit_run(
                 # passed it, so it is taken again here, one submission of the member at a time.
                 lock_user(db, user)
                 check_fair_use(db, user, settings.max_active_runs)
-            run, effects = create_run(db, pipeline, version, user, params, {}, now)
-            run_id = run.id
-            run.inputs = pending.publish(run.id)
+            run_id = new_id()
+            inputs = pending.publish(run_id)
+            created = create_run(db, pipeline, version, user, params, inputs, now, run_id=run_id)
             db.commit()
-        return run, effects
+        return created
     except BaseException:
         pending.discard(run_id)
         raise

@@ -91,6 +91,15 @@ def test_tokens_are_shown_once_listed_without_secret_and_revocable(
     assert "revoked" in revoked.json()["detail"]
 
 
+def test_a_token_shows_when_it_was_last_used(alice_client: TestClient) -> None:
+    created = alice_client.post("/api/v1/tokens", json={"name": "cron"}).json()
+    assert created["last_used_at"] is None
+    fresh = TestClient(alice_client.app, headers={"Authorization": f"Bearer {created['token']}"})
+    assert fresh.get("/api/v1/auth/me").json()["username"] == "alice"
+    listed = {item["id"]: item for item in alice_client.get("/api/v1/tokens").json()["data"]}
+    assert listed[created["id"]]["last_used_at"] is not None
+
+
 def test_a_user_cannot_revoke_someone_elses_token(
     alice_client: TestClient, make_user: Callable[..., Account], ctx: AppContext
 ) -> None:

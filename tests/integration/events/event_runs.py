@@ -45,9 +45,9 @@ def make_run(sessions: sessionmaker[Session], owner_id: str) -> tuple[str, list[
             store.save_pipeline(db, store.read_pipeline(PIPELINE), PIPELINE, owner)
         pipeline = store.get_pipeline(db, "two-echoes")
         version = store.latest_version(db, pipeline)
-        run, effects = create_run(db, pipeline, version, owner, {}, {}, utcnow())
+        run_id, effects = create_run(db, pipeline, version, owner, {}, {}, utcnow())
         db.commit()
-        return run.id, [effect for effect in effects if isinstance(effect, Dispatch)]
+        return run_id, [effect for effect in effects if isinstance(effect, Dispatch)]
 
 
 def make_worker(sessions: sessionmaker[Session], now: datetime | None = None) -> str:

@@ -44,9 +44,11 @@ def start_run(
     for task in tasks:
         store.create_task(db, task if isinstance(task, str) else json.dumps(task), owner)
     version = store.save_pipeline(db, store.read_pipeline(pipeline), pipeline, owner)
-    run, effects = create_run(db, version.pipeline, version, owner, params or {}, inputs or {}, T0)
+    run_id, effects = create_run(
+        db, version.pipeline, version, owner, params or {}, inputs or {}, T0
+    )
     db.commit()
-    return run.id, [effect for effect in effects if isinstance(effect, Dispatch)]
+    return run_id, [effect for effect in effects if isinstance(effect, Dispatch)]
 
 
 def one_step(task: dict[str, Any], with_: dict[str, Any] | None = None) -> str:

@@ -3,7 +3,10 @@ duplicated messages change nothing, and the timer recovers from silent workers."
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +17,7 @@ from datamill.auth.users import create_user
 from datamill.db.models import Run, RunStep, User, Worker
 from datamill.pipelines import store
 from datamill.runs import machine
-from datamill.runs.effects import Dispatch, Terminate
+from datamill.runs.effects import Dispatch, Outcome, Terminate
 from datamill.runs.orchestrator import (
     RunEffect,
     Transition,
@@ -66,10 +69,10 @@ def owner(db: Session) -> User:
 @pytest.fixture
 def run_id(db: Session, owner: User) -> str:
     version = store.save_pipeline(db, store.read_pipeline(TWO_STEPS), TWO_STEPS, owner)
-    run, effects = create_run(db, version.pipeline, version, owner, {}, {}, at(0))
+    created, effects = create_run(db, version.pipeline, version, owner, {}, {}, at(0))
     db.commit()
     assert [e for e in effects if isinstance(e, Dispatch)] == [Dispatch("first", 1, "default")]
-    return run.id
+    return created
 
 
 def make_worker(db: Session, heartbeat: datetime) -> str:
@@ -256,8 +259,7 @@ def test_retry_starts_a_fresh_round_that_survives_a_reload(db: Session, run_id: 
     outcome = apply(db, run_id, machine.retry, now=at(30))
     db.commit()
     assert outcome.dispatches == [Dispatch("first", 3)]
-    _, record = load_run(db, run_id, lock=False)
-    first = record.steps["first"]
+    first = load_run(db, run_id, lock=False).record.steps["first"]
     assert (first.attempt, first.attempts_before, first.attempts_left) == (3, 2, 1)
     run = run_row(db, run_id)
     assert (run.state, run.finished_at, run.error) == ("queued", None, None)
@@ -273,3 +275,43 @@ def test_a_locked_load_holds_the_run_row_on_postgresql(
     db.commit()
     with sessions() as other:
         other.execute(select(Run).where(Run.id == run_id).with_for_update(nowait=True))
+
+
+PARALLEL = """
+name: parallel
+steps:
+  left: {task: extract}
+  right: {task: load}
+"""
+
+
+def test_the_last_of_two_concurrent_successes_sees_the_first_and_ends_the_run(
+    db: Session, owner: User, sessions: sessionmaker[Session]
+) -> None:
+    version = store.save_pipeline(db, store.read_pipeline(PARALLEL), PARALLEL, owner)
+    run_id, _ = create_run(db, version.pipeline, version, owner, {}, {}, at(0))
+    db.commit()
+    start(db, run_id, "left", 1, make_worker(db, at(0)), 1)
+    start(db, run_id, "right", 1, make_worker(db, at(0)), 1)
+
+    assert not apply(db, run_id, machine.succeeded, "left", 1, {}, now=at(2)).run.terminal
+    with ThreadPoolExecutor(1) as other:
+        # Waits for the run's lock, which ``db`` holds until it commits.
+        second = other.submit(
+            lambda: _commit(sessions, run_id, machine.succeeded, "right", 1, {}, now=at(3))
+        )
+        time.sleep(0.2)
+        assert not second.done()
+        db.commit()
+        assert second.result(timeout=10).run.state == "succeeded"
+    run = run_row(db, run_id)
+    assert (run.state, run.finished_at) == ("succeeded", at(3))
+
+
+def _commit(
+    sessions: sessionmaker[Session], run_id: str, transition: Transition, *args: Any, now: datetime
+) -> Outcome:
+    with sessions() as other:
+        outcome = apply(other, run_id, transition, *args, now=now)
+        other.commit()
+        return outcome
