@@ -142,7 +142,15 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         click.echo(f"Local worker pool: {settings.workers} processes")
     else:
         click.echo(f"Executor: Celery on {_hide_password(settings.broker_url or '')}")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # Events are small JSON messages: compressing each costs the server (and every client) more
+    # CPU and memory per connection than it saves on the wire.
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        ws_per_message_deflate=False,
+    )
 
 
 @main.group()

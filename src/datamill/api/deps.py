@@ -8,10 +8,11 @@ Dataset access goes through :func:`dataset_for_read` / :func:`dataset_for_write`
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -40,9 +41,18 @@ async def get_ctx(request: Request) -> AppContext:
 ContextDep = Annotated[AppContext, Depends(get_ctx)]
 
 
-def get_db(ctx: ContextDep) -> Iterator[Session]:
-    with ctx.sessions() as db:
+async def get_db(ctx: ContextDep) -> AsyncIterator[Session]:
+    """The request's session. Making one does no I/O, nor does closing one that holds no
+    connection (routes and dependencies end their reads with :func:`release`); only a session
+    still in a transaction is closed in the thread pool, as its rollback talks to the database."""
+    db = ctx.sessions()
+    try:
         yield db
+    finally:
+        if db.in_transaction():
+            await run_in_threadpool(db.close)
+        else:
+            db.close()
 
 
 # Closed when the route function returns, before a streamed reply is sent: a slow download must

@@ -63,12 +63,12 @@ SUBMIT_BODY: dict[str, Any] = {
 }
 
 
-def _pipeline_for_run(
-    name: PipelineName, user: CurrentUser, db: SessionDep, ctx: ContextDep
-) -> Pipeline:
-    pipeline = pipeline_for_run(db, name, user, ctx.settings)
-    release(db)
-    return pipeline
+async def _pipeline_for_run(name: PipelineName, user: CurrentUser, ctx: ContextDep) -> Pipeline:
+    def find() -> Pipeline:
+        with ctx.sessions() as db:
+            return pipeline_for_run(db, name, user, ctx.settings)
+
+    return await run_in_threadpool(find)
 
 
 def _run_for_user(run_id: str, user: CurrentUser, db: SessionDep) -> Run:
@@ -109,15 +109,22 @@ async def submit(
         sent = await read_form_submission(request, settings.tmp_dir, settings.max_upload_bytes)
     else:
         sent = await read_json_submission(request)
-    try:
-        run_id, effects = await run_in_threadpool(
-            submit_run, ctx.sessions, settings, ctx.duck, user, pipeline, sent, utcnow()
+
+    def submit_and_deliver() -> str:
+        # Off the event loop: the database, a broker send, a Redis publish or the local pool's
+        # lock can block, and on the loop that would stall every request and WebSocket of the
+        # process meanwhile. One trip to the thread pool for both: each costs more than a
+        # no-op run's own work.
+        run_id, effects = submit_run(
+            ctx.sessions, settings, ctx.duck, user, pipeline, sent, utcnow()
         )
+        _deliver(ctx, run_id, effects)
+        return run_id
+
+    try:
+        run_id = await run_in_threadpool(submit_and_deliver)
     finally:
         sent.discard()
-    # Off the event loop: a broker send, a Redis publish or the local pool's lock can block, and
-    # on the loop that would stall every request and WebSocket of the process meanwhile.
-    await run_in_threadpool(_deliver, ctx, run_id, effects)
     url = f"/api/v1/runs/{run_id}"
     response.headers["Location"] = url
     return RunAccepted(run_id=run_id, state="queued", url=url)

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from datamill.caching import Lru
@@ -22,6 +22,7 @@ from datamill.pipelines.errors import Error, SpecError
 from datamill.pipelines.interface import interface
 from datamill.pipelines.pipeline import PipelineSpec, parse_pipeline, pipeline_from_document
 from datamill.pipelines.tasks import TaskSpec, parse_task, task_from_document
+from datamill.pipelines.validators import TaskValidator
 from datamill.problems import Conflict, Invalid, NotFound, field_error
 
 
@@ -222,6 +223,14 @@ def _latest_versions_using(db: Session, task_name: str) -> list[tuple[Pipeline, 
     return [(pipeline, version) for pipeline, version in rows if task_name in tasks_used(version)]
 
 
+def spec_tasks(spec: PipelineSpec) -> set[str]:
+    """The tasks a parsed pipeline names: in its steps and in its inputs' validators."""
+    used = {step.task for step in spec.steps.values()}
+    for spec_input in spec.inputs.values():
+        used.update(v.task for v in spec_input.validators if isinstance(v, TaskValidator))
+    return used
+
+
 def tasks_used(version: PipelineVersion) -> set[str]:
     """The tasks a stored pipeline spec names: in its steps and in its inputs' validators."""
     spec = version.spec
@@ -243,8 +252,12 @@ def can_change(user: User, pipeline: Pipeline) -> bool:
     return user.is_admin or pipeline.owner_id == user.id
 
 
+_PIPELINE_NAMED = select(Pipeline).where(Pipeline.name == bindparam("name"))
+"""Built once: every submission of a run looks its pipeline up by name."""
+
+
 def find_pipeline(db: Session, name: str) -> Pipeline | None:
-    return db.scalar(select(Pipeline).where(Pipeline.name == name))
+    return db.scalar(_PIPELINE_NAMED, {"name": name})
 
 
 def get_pipeline(db: Session, name: str) -> Pipeline:

@@ -12,23 +12,20 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, insert, or_, select, update
+from sqlalchemy import Row, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from datamill.caching import Lru
 from datamill.db.models import (
-    Pipeline,
-    PipelineVersion,
     Run,
     RunStep,
     Task,
-    User,
     Worker,
     new_id,
     utcnow,
 )
 from datamill.pipelines.graph import Graph, step_dependencies
-from datamill.pipelines.store import pipeline_spec, task_spec, version_spec
+from datamill.pipelines.store import task_spec, version_spec
 from datamill.problems import NotFound
 from datamill.runs import machine
 from datamill.runs.effects import Effect, Outcome
@@ -87,6 +84,27 @@ _STEP_COLUMNS = (
 )
 
 
+# The statements of the hot path, built once: building a statement costs several times
+# executing it (coercing every column, then working out its cache key), and every run goes
+# through these a handful of times. An UPDATE or INSERT takes its columns from the keys of the
+# parameters it is executed with.
+_MINE = RUNS.c.id == bindparam("run_id")
+_LOAD = (
+    select(*_RUN_COLUMNS, *_STEP_COLUMNS)
+    .select_from(RUNS.outerjoin(STEPS, STEPS.c.run_id == RUNS.c.id))
+    .where(_MINE)
+)
+_LOCK_SQLITE = update(RUNS).where(_MINE).values(state=RUNS.c.state)
+_LOCK = select(RUNS.c.id).where(_MINE).with_for_update()
+_INSERT_RUN = insert(RUNS)
+_INSERT_STEP = insert(STEPS)
+_UPDATE_RUN = update(RUNS).where(_MINE)
+_UPDATE_STEP = update(STEPS).where(STEPS.c.id == bindparam("step_id"))
+_TASKS = select(Task.id, Task.name, Task.updated_at, Task.spec).where(
+    Task.name.in_(bindparam("names", expanding=True))
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class LoadedRun:
     """A run as read under its lock: the fields of its row, its record and its step rows.
@@ -107,66 +125,63 @@ class LoadedRun:
 
 def create_run(
     db: Session,
-    pipeline: Pipeline,
-    version: PipelineVersion,
-    owner: User,
+    pipeline_id: str,
+    version_id: str,
+    owner_id: str,
     params: Mapping[str, Any],
     inputs: Mapping[str, Any],
     now: datetime,
     *,
     run_id: str | None = None,
 ) -> tuple[str, list[Effect]]:
-    """A run of ``version`` with one step row per step, each pinning its task's spec as of now:
-    the new run's id and its first effects.
+    """A run of the pipeline version ``version_id`` with one step row per step, each pinning
+    its task's spec as of now: the new run's id and its first effects.
 
     The run is planned before its rows are written, so they are inserted once, as planned: the
     effects hold the first dispatches. Raises ``NotFound`` when a task the version names has
     been deleted, and ``CycleError`` for a graph no order can run.
     """
-    spec = pipeline_spec(version)
+    spec = version_spec(db, version_id)
     tasks = _tasks(db, {step.task for step in spec.steps.values()})
     pinned = {name: task_spec(tasks[step.task]) for name, step in spec.steps.items()}
     limits = {name: task.retries + 1 for name, task in pinned.items()}
     queues = {name: task.queue for name, task in pinned.items()}
-    outcome = machine.plan(new_run(_graph(db, version.id), limits, queues), now.timestamp())
+    outcome = machine.plan(new_run(_graph(db, version_id), limits, queues), now.timestamp())
     run_id = run_id or new_id()
     conn = db.connection()
-    conn.execute(
-        insert(RUNS).values(
-            id=run_id,
-            pipeline_id=pipeline.id,
-            pipeline_version_id=version.id,
-            owner_id=owner.id,
-            params=dict(params),
-            inputs=dict(inputs),
-            outputs={},
-            created_at=now,
-            **run_values(RunStamps("queued"), outcome.run, now),
-        )
-    )
-    conn.execute(
-        insert(STEPS),
-        [
-            {
-                "id": new_id(),
-                "run_id": run_id,
-                "name": name,
-                "task_name": step.task,
-                "task": dict(tasks[step.task].spec),
-                "queue": pinned[name].queue,
-                **step_values(outcome.run.steps[name]),
-            }
-            for name, step in spec.steps.items()
-        ],
-    )
+    run = {
+        "id": run_id,
+        "pipeline_id": pipeline_id,
+        "pipeline_version_id": version_id,
+        "owner_id": owner_id,
+        "params": dict(params),
+        "inputs": dict(inputs),
+        "outputs": {},
+        "created_at": now,
+        "state": "queued",
+        "started_at": None,
+        "finished_at": None,
+        "error": None,
+    }
+    conn.execute(_INSERT_RUN, {**run, **run_values(RunStamps("queued"), outcome.run, now)})
+    for name, step in spec.steps.items():
+        row = {
+            "id": new_id(),
+            "run_id": run_id,
+            "name": name,
+            "task_name": step.task,
+            "task": dict(tasks[step.task].spec),
+            "queue": pinned[name].queue,
+            **step_values(outcome.run.steps[name]),
+        }
+        conn.execute(_INSERT_STEP, row)
     return run_id, list(outcome.effects)
 
 
 def _tasks(db: Session, names: set[str]) -> dict[str, Row[Any]]:
     """The registered tasks named ``names`` (id, change time and spec), by name; ``NotFound``
     naming one that is not."""
-    query = select(Task.id, Task.name, Task.updated_at, Task.spec).where(Task.name.in_(names))
-    found = {row.name: row for row in db.execute(query)}
+    found = {row.name: row for row in db.connection().execute(_TASKS, {"names": sorted(names)})}
     missing = sorted(names - found.keys())
     if missing:
         raise NotFound(f"There is no task named {missing[0]!r}.")
@@ -186,21 +201,12 @@ def load_run(db: Session, run_id: str, *, lock: bool) -> LoadedRun:
     and flushing entities cost several times the statements themselves.
     """
     conn = db.connection()
-    query = (
-        select(*_RUN_COLUMNS, *_STEP_COLUMNS)
-        .select_from(RUNS.outerjoin(STEPS, STEPS.c.run_id == RUNS.c.id))
-        .where(RUNS.c.id == run_id)
-    )
     if lock:
         # The lock comes first, in a statement of its own: PostgreSQL would give a locking join
         # that had to wait the run's row as it is now, but the steps as they were when the
         # statement began, from before the transaction it waited for.
-        mine = RUNS.c.id == run_id
-        if conn.dialect.name == "sqlite":
-            conn.execute(update(RUNS).where(mine).values(state=RUNS.c.state))
-        else:
-            conn.execute(select(RUNS.c.id).where(mine).with_for_update())
-    rows = conn.execute(query).all()
+        conn.execute(_LOCK_SQLITE if conn.dialect.name == "sqlite" else _LOCK, {"run_id": run_id})
+    rows = conn.execute(_LOAD, {"run_id": run_id}).all()
     if not rows:
         raise NotFound(f"There is no run {run_id!r}.")
     first = rows[0]
@@ -255,11 +261,11 @@ def save(
     at = now or _latest_time(outcome)
     conn = db.connection()
     for name in outcome.changed:
-        step = STEPS.c.id == loaded.steps[name].id
-        conn.execute(update(STEPS).where(step).values(step_values(outcome.run.steps[name])))
+        values = step_values(outcome.run.steps[name])
+        conn.execute(_UPDATE_STEP, {"step_id": loaded.steps[name].id, **values})
     changes = run_values(loaded.stamps, outcome.run, at)
     if changes:
-        conn.execute(update(RUNS).where(RUNS.c.id == loaded.id).values(changes))
+        conn.execute(_UPDATE_RUN, {"run_id": loaded.id, **changes})
     _expire(db, loaded.id)
     return dataclasses.replace(
         loaded, stamps=dataclasses.replace(loaded.stamps, **changes), record=outcome.run

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from datamill.caching import Lru
@@ -26,7 +26,7 @@ from datamill.pipelines import store
 from datamill.pipelines.check import check_pipeline
 from datamill.pipelines.interface import validate_params
 from datamill.pipelines.pipeline import PipelineSpec
-from datamill.problems import Conflict, Invalid, TooManyRequests
+from datamill.problems import Conflict, Invalid, NotFound, TooManyRequests
 from datamill.runs.effects import Effect
 from datamill.runs.inputs import PendingInputs, UploadedFile, gather_inputs, strip_body
 from datamill.runs.orchestrator import ACTIVE_RUN_STATES, create_run
@@ -91,44 +91,67 @@ def pipeline_for_run(db: Session, name: str, user: User, settings: Settings) -> 
     return pipeline
 
 
-def pinned_version(db: Session, pipeline: Pipeline, number: int | None) -> PipelineVersion:
-    return store.get_version(db, pipeline, pipeline.latest_version if number is None else number)
+@dataclass(frozen=True)
+class PinnedVersion:
+    """The version a run pins: its id, number and parsed spec."""
+
+    id: str
+    number: int
+    spec: PipelineSpec
 
 
-_fitting: Lru[Hashable, PipelineSpec] = Lru(256)
+_VERSION = select(PipelineVersion.id).where(
+    PipelineVersion.pipeline_id == bindparam("pipeline_id"),
+    PipelineVersion.version == bindparam("number"),
+)
+_TASK_STAMPS = (
+    select(Task.name, Task.id, Task.updated_at)
+    .where(Task.name.in_(bindparam("names", expanding=True)))
+    .order_by(Task.name)
+)
+# Built once, as the orchestrator's statements are: a submission is on every run's path.
+
+
+def pinned_version(db: Session, pipeline: Pipeline, number: int | None) -> PinnedVersion:
+    """Version ``number`` of ``pipeline`` (its latest by default), or 404; its spec is parsed
+    once per process (versions never change)."""
+    wanted = pipeline.latest_version if number is None else number
+    found = db.connection().execute(_VERSION, {"pipeline_id": pipeline.id, "number": wanted})
+    version_id = found.scalar()
+    if version_id is None:
+        raise NotFound(f"The pipeline {pipeline.name!r} has no version {wanted}.")
+    return PinnedVersion(version_id, wanted, store.version_spec(db, version_id))
+
+
+_fitting: Lru[Hashable, bool] = Lru(256)
 """Versions known to fit their tasks, by version and the tasks' ids and change times. Versions
 never change and a replaced task gets a new ``updated_at``, so a hit is exact: it saves checking
 (and re-validating each task's schema) on every submission of a busy pipeline."""
 
 
-def check_still_fits(db: Session, pipeline: Pipeline, version: PipelineVersion) -> PipelineSpec:
-    """The version's spec, if it still checks against the tasks registered now.
+def check_still_fits(db: Session, pipeline: Pipeline, version: PinnedVersion) -> None:
+    """Nothing, if the version still checks against the tasks registered now.
 
     A task replaced after the pipeline was saved can break it; that is the pipeline's problem,
     not the caller's, so it is a 409 naming each broken step, not a 422 or a crash.
     """
-    names = sorted(store.tasks_used(version))
-    stamps = db.execute(
-        select(Task.name, Task.id, Task.updated_at).where(Task.name.in_(names)).order_by(Task.name)
-    ).all()
+    names = sorted(store.spec_tasks(version.spec))
+    stamps = db.connection().execute(_TASK_STAMPS, {"names": names}).all()
     key = (version.id, tuple(tuple(row) for row in stamps))
-    spec = _fitting.get(key)
-    if spec is not None:
-        return spec
-    spec = store.pipeline_spec(version)
-    errors = check_pipeline(spec, store.RegisteredTasks(db))
+    if _fitting.get(key):
+        return
+    errors = check_pipeline(version.spec, store.RegisteredTasks(db))
     if errors:
         first = errors[0]
         where = ".".join(str(part) for part in first["loc"])
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise Conflict(
-            f"Version {version.version} of the pipeline {pipeline.name!r} no longer fits the "
+            f"Version {version.number} of the pipeline {pipeline.name!r} no longer fits the "
             f"registered tasks: {where}: {first['msg']}{more}. Its owner must save a new "
             "version (or an admin restore the task) before it can run.",
             errors=[{"loc": ["pipeline", *e["loc"]], "msg": e["msg"]} for e in errors],
         )
-    _fitting.put(key, spec)
-    return spec
+    _fitting.put(key, True)
 
 
 def submit_run(
@@ -147,7 +170,8 @@ def submit_run(
     try:
         with sessions() as db:
             version = pinned_version(db, pipeline, request.version)
-            spec = check_still_fits(db, pipeline, version)
+            check_still_fits(db, pipeline, version)
+            spec = version.spec
             params, errors = validate_params(spec, request.params)
             errors = strip_body(errors)
             errors += gather_inputs(
@@ -162,7 +186,9 @@ def submit_run(
                 check_fair_use(db, user, settings.max_active_runs)
             run_id = new_id()
             inputs = pending.publish(run_id)
-            created = create_run(db, pipeline, version, user, params, inputs, now, run_id=run_id)
+            created = create_run(
+                db, pipeline.id, version.id, user.id, params, inputs, now, run_id=run_id
+            )
             db.commit()
         return created
     except BaseException:

@@ -45,7 +45,7 @@ def make_run(sessions: sessionmaker[Session], owner_id: str) -> tuple[str, list[
             store.save_pipeline(db, store.read_pipeline(PIPELINE), PIPELINE, owner)
         pipeline = store.get_pipeline(db, "two-echoes")
         version = store.latest_version(db, pipeline)
-        run_id, effects = create_run(db, pipeline, version, owner, {}, {}, utcnow())
+        run_id, effects = create_run(db, pipeline.id, version.id, owner.id, {}, {}, utcnow())
         db.commit()
         return run_id, [effect for effect in effects if isinstance(effect, Dispatch)]
 

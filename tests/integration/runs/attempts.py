@@ -45,7 +45,7 @@ def start_run(
         store.create_task(db, task if isinstance(task, str) else json.dumps(task), owner)
     version = store.save_pipeline(db, store.read_pipeline(pipeline), pipeline, owner)
     run_id, effects = create_run(
-        db, version.pipeline, version, owner, params or {}, inputs or {}, T0
+        db, version.pipeline_id, version.id, owner.id, params or {}, inputs or {}, T0
     )
     db.commit()
     return run_id, [effect for effect in effects if isinstance(effect, Dispatch)]

@@ -69,7 +69,7 @@ def owner(db: Session) -> User:
 @pytest.fixture
 def run_id(db: Session, owner: User) -> str:
     version = store.save_pipeline(db, store.read_pipeline(TWO_STEPS), TWO_STEPS, owner)
-    created, effects = create_run(db, version.pipeline, version, owner, {}, {}, at(0))
+    created, effects = create_run(db, version.pipeline_id, version.id, owner.id, {}, {}, at(0))
     db.commit()
     assert [e for e in effects if isinstance(e, Dispatch)] == [Dispatch("first", 1, "default")]
     return created
@@ -289,7 +289,7 @@ def test_the_last_of_two_concurrent_successes_sees_the_first_and_ends_the_run(
     db: Session, owner: User, sessions: sessionmaker[Session]
 ) -> None:
     version = store.save_pipeline(db, store.read_pipeline(PARALLEL), PARALLEL, owner)
-    run_id, _ = create_run(db, version.pipeline, version, owner, {}, {}, at(0))
+    run_id, _ = create_run(db, version.pipeline_id, version.id, owner.id, {}, {}, at(0))
     db.commit()
     start(db, run_id, "left", 1, make_worker(db, at(0)), 1)
     start(db, run_id, "right", 1, make_worker(db, at(0)), 1)
