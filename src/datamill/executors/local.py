@@ -8,9 +8,11 @@ The parent is the only one that talks to the database: it claims an attempt (``s
 prepares it, sends the child what to run, and reports the child's result. A child only runs task
 code. So a child killed at any moment (``kill -9``) cannot leave a database lock or a half-done
 transaction behind, and on SQLite the writes of the API and of the pool queue on one lock in
-one process instead of meeting SQLite's busy handler. Each child has a pipe of its own; nothing
-is shared between children. The parent knows which attempt each child runs: that is what lets
-it stop one attempt (cancel, timeout) and recover from a death at once.
+one process instead of meeting SQLite's busy handler. Claims and reports go through one thread,
+which writes all those waiting in one transaction: under load, a child's result and its next
+claim share a commit. Each child has a pipe of its own; nothing is shared between children. The
+parent knows which attempt each child runs: that is what lets it stop one attempt (cancel,
+timeout) and recover from a death at once.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import queue
 import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection, wait
@@ -48,8 +50,8 @@ from datamill.executors.registry import (
 )
 from datamill.problems import NotFound
 from datamill.runs import machine
-from datamill.runs.effects import Effect
-from datamill.runs.execution import Result, StepError, claim, report, run_job
+from datamill.runs.effects import Effect, Outcome
+from datamill.runs.execution import Result, StepError, claim, record_result, run_job
 from datamill.runs.orchestrator import apply
 from datamill.runs.workdir import workdir_path
 
@@ -66,8 +68,6 @@ PRELOADED = [
 ]
 """Modules the fork server imports once for every child."""
 STOP_GRACE_SECONDS = 1.0
-DATABASE_THREADS = 4
-"""Threads claiming and reporting attempts; on SQLite their writes still go one at a time."""
 """How long a child asked to stop may take before it is killed."""
 
 Job = tuple[str, str, int]
@@ -96,6 +96,33 @@ class Child:
                 os.killpg(group, signal.SIGKILL)
 
 
+@dataclass(frozen=True)
+class _Claim:
+    """Claim ``job`` for ``child`` and send it what to run."""
+
+    child: Child
+    job: Job
+
+
+@dataclass(frozen=True)
+class _Report:
+    """Record how ``job`` ended."""
+
+    job: Job
+    result: Result
+
+
+@dataclass(frozen=True)
+class _Lost:
+    """``job`` was claimed for a worker that died meanwhile."""
+
+    worker_id: str
+    job: Job
+
+
+_Write = _Claim | _Report | _Lost
+
+
 @dataclass
 class LocalPool:
     """``size`` worker processes serving every queue; see the module's docstring."""
@@ -122,8 +149,10 @@ class LocalPool:
         self._missing = 0
         """Children that died and could not be replaced yet (the database was unreachable)."""
         self._closing = threading.Event()
-        self._database = ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="datamill-pool-db")
+        self._writes: queue.SimpleQueue[_Write | None] = queue.SimpleQueue()
         """Claims and reports: database work, off the pool thread (which must keep reading)."""
+        self._writer = threading.Thread(target=self._write, name="datamill-pool-db", daemon=True)
+        self._writing = True
         self._wake_read, self._wake_write = self._context.Pipe(duplex=False)
         self._thread = threading.Thread(target=self._serve, name="datamill-pool", daemon=True)
 
@@ -133,6 +162,7 @@ class LocalPool:
         with self._lock:
             for _ in range(self.size):
                 self._spawn()
+        self._writer.start()
         self._thread.start()
 
     def dispatch(self, run_id: str, step: str, attempt: int, queue: str) -> None:
@@ -163,7 +193,10 @@ class LocalPool:
         self._wake_write.send(None)
         if self._thread.is_alive():
             self._thread.join()
-        self._database.shutdown(wait=True)  # claims and reports in progress finish first
+        if self._writer.is_alive():  # claims and reports waiting are written first
+            self._writes.put(None)
+            self._writer.join()
+        self._writing = False
         with self._lock:
             children = list(self._children.values())
             for child in children:
@@ -238,7 +271,7 @@ class LocalPool:
             return False  # the child died; its sentinel tells the rest
         if message[0] == "result":
             _, job, result = message
-            self._submit(self._report, job, result)
+            self._submit(_Report(job, result))
             self._free(child, job)
         elif message[0] == "progress":
             self.bus.publish(progress_message(*message[1:]))
@@ -360,7 +393,7 @@ class LocalPool:
 
     def _assign(self, child: Child, job: Job) -> None:
         child.job = job
-        self._submit(self._claim, child, job)
+        self._submit(_Claim(child, job))
 
     def _free(self, child: Child, job: Job) -> None:
         """``child`` is done with ``job``: give it the next one waiting."""
@@ -372,57 +405,85 @@ class LocalPool:
             if serving and self._pending and not self._closing.is_set():
                 self._assign(child, self._next_job())
 
-    def _submit(self, work: Callable[..., None], *args: Any) -> None:
-        try:
-            self._database.submit(work, *args)
-        except RuntimeError:  # shut down: the pool is closing, the timer resends later
-            log.debug("the pool is closing: %s not done", work.__name__)
+    def _submit(self, work: _Write) -> None:
+        if not self._writing:  # the pool has closed: the timer resends later
+            log.debug("the pool is closed: %s not written", work)
+            return
+        self._writes.put(work)
 
-    # -- database work (in the pool's database threads) ---------------------------------------
+    # -- database work (in the pool's database thread) ----------------------------------------
 
-    def _claim(self, child: Child, job: Job) -> None:
-        """Claim ``job`` for ``child`` and send it what to run; free it when there is nothing."""
-        run_id, step, attempt = job
+    def _write(self) -> None:
+        """Write what is waiting, all in one transaction, until :meth:`close`."""
+        while True:
+            batch = [self._writes.get()]
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    batch.append(self._writes.get_nowait())
+            self._write_batch([work for work in batch if work is not None])
+            if None in batch:
+                return
+
+    def _write_batch(self, batch: list[_Write]) -> None:
+        """Write ``batch`` and commit, then carry out what each write calls for. When the
+        transaction fails, each is written again on its own, so that one bad write (a run
+        deleted meanwhile, a database error) does not hold back the others."""
+        if not batch:
+            return
         try:
             with self.sessions() as db:
-                began, prepared = claim(db, run_id, step, attempt, child.worker_id, self.clock())
+                then = [self._write_one(db, work) for work in batch]
                 db.commit()
-                if prepared is None:  # a duplicated or stale dispatch: nothing to run
-                    self._free(child, job)
-                    return
-                self._deliver(run_id, began.effects)
-                if self._children.get(child.worker_id) is not child:  # it died meanwhile
-                    lost = apply(
-                        db, run_id, machine.lost, step, attempt, child.worker_id, now=self.clock()
-                    )
-                    db.commit()
-                    self._deliver(run_id, lost.effects)
-                    return
+        except Exception:
+            if len(batch) > 1:
+                for work in batch:
+                    self._write_batch([work])
+                return
+            log.exception("could not write %s", batch[0])
+            if isinstance(batch[0], _Claim):  # else the timer times it out or declares it lost
+                self._free(batch[0].child, batch[0].job)
+            return
+        for step in then:
+            step()
+
+    def _write_one(self, db: Session, work: _Write) -> Callable[[], None]:
+        """Write ``work`` (not committed); what to do once it is."""
+        run_id, step, attempt = work.job
+        if isinstance(work, _Report):
+            reported = record_result(db, run_id, step, attempt, work.result, self.clock())
+            return lambda: self._deliver_applied(run_id, reported)
+        if isinstance(work, _Lost):
+            lost = apply(db, run_id, machine.lost, step, attempt, work.worker_id, now=self.clock())
+            return lambda: self._deliver_applied(run_id, lost)
+        child, job = work.child, work.job
+        try:
+            began, prepared = claim(db, run_id, step, attempt, child.worker_id, self.clock())
         except NotFound:
             log.warning("run %s no longer exists: its step %s is dropped", run_id, step)
-            self._free(child, job)
-            return
-        except Exception:
-            log.exception("could not claim %s/%s/%s", run_id, step, attempt)
-            self._free(child, job)
-            return
+            return lambda: self._free(child, job)
+        if prepared is None:  # a duplicated or stale dispatch: nothing to run
+            return lambda: self._free(child, job)
         if isinstance(prepared, StepError):
-            self._report(job, Result("failed", reason=str(prepared)))
-            self._free(child, job)
-            return
-        workdir = workdir_path(self.settings.data_dir, run_id, step, attempt)
-        with contextlib.suppress(OSError, ValueError):  # it died: its sentinel tells the rest
-            child.conn.send(("run", job, prepared, str(workdir)))
+            failed = Result("failed", reason=str(prepared))
+            reported = record_result(db, run_id, step, attempt, failed, self.clock())
 
-    def _report(self, job: Job, result: Result) -> None:
-        run_id, step, attempt = job
-        try:
-            outcome = report(self.sessions, run_id, step, attempt, result, self.clock)
-        except Exception:  # the step stays running; the timer times it out or declares it lost
-            log.exception("could not report %s/%s/%s", run_id, step, attempt)
-            return
-        if outcome.applied:
-            self._deliver(run_id, outcome.effects)
+            def report_failure() -> None:
+                self._deliver(run_id, began.effects)
+                self._deliver_applied(run_id, reported)
+                self._free(child, job)
+
+            return report_failure
+
+        def send() -> None:
+            self._deliver(run_id, began.effects)
+            if self._children.get(child.worker_id) is not child:  # it died meanwhile
+                self._submit(_Lost(child.worker_id, job))
+                return
+            workdir = workdir_path(self.settings.data_dir, run_id, step, attempt)
+            with contextlib.suppress(OSError, ValueError):  # it died: its sentinel tells the rest
+                child.conn.send(("run", job, prepared, str(workdir)))
+
+        return send
 
     def _stop(self, child: Child) -> None:
         """Ask ``child`` to stop (it kills its command first); it is killed if it lingers."""
@@ -433,6 +494,10 @@ class LocalPool:
         with contextlib.suppress(ProcessLookupError):
             if child.process.pid is not None:
                 os.kill(child.process.pid, signal.SIGTERM)
+
+    def _deliver_applied(self, run_id: str, outcome: Outcome) -> None:
+        if outcome.applied:
+            self._deliver(run_id, outcome.effects)
 
     def _deliver(self, run_id: str, effects: Sequence[Effect]) -> None:
         try:

@@ -694,17 +694,25 @@ def report(
     result: Result,
     now: Callable[[], datetime],
 ) -> Outcome:
-    """Apply the transition that ``result`` calls for, in a transaction of its own; a success
-    that is applied records its artifacts in the same transaction."""
+    """:func:`record_result` in a transaction of its own."""
     with sessions() as db:
-        if result.status == "succeeded":
-            args: tuple[Any, ...] = (machine.succeeded, step, attempt, result.outputs)
-        elif result.status == "failed":
-            args = (machine.failed, step, attempt, result.reason)
-        else:
-            args = (machine.timed_out, step, attempt, result.seconds)
-        outcome = apply(db, run_id, *args, now=now())
-        if result.status == "succeeded" and outcome.applied and result.produced:
-            record_artifacts(db, run_id, step, result.produced)
+        outcome = record_result(db, run_id, step, attempt, result, now())
         db.commit()
+    return outcome
+
+
+def record_result(
+    db: Session, run_id: str, step: str, attempt: int, result: Result, now: datetime
+) -> Outcome:
+    """Apply the transition that ``result`` calls for; a success that is applied records its
+    artifacts in the same transaction. The caller commits."""
+    if result.status == "succeeded":
+        args: tuple[Any, ...] = (machine.succeeded, step, attempt, result.outputs)
+    elif result.status == "failed":
+        args = (machine.failed, step, attempt, result.reason)
+    else:
+        args = (machine.timed_out, step, attempt, result.seconds)
+    outcome = apply(db, run_id, *args, now=now)
+    if result.status == "succeeded" and outcome.applied and result.produced:
+        record_artifacts(db, run_id, step, result.produced)
     return outcome
