@@ -35,8 +35,8 @@ def is_multipart(request: Request) -> bool:
     return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
 
 
-async def read_json_submission(request: Request) -> RunRequest:
-    body = await request.body()
+def json_submission(body: bytes) -> RunRequest:
+    """The run request a JSON body holds (an empty body asks for the defaults)."""
     try:
         document = orjson.loads(body) if body.strip() else {}
     except orjson.JSONDecodeError as error:

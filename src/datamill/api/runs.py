@@ -7,7 +7,7 @@ commits, then carries out the run's effects (dispatches, events) through ``ctx.d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -16,13 +16,13 @@ from fastapi.responses import FileResponse, PlainTextResponse, StreamingResponse
 
 from datamill.api.deps import ContextDep, CurrentUser, SessionDep, release
 from datamill.api.params import Limit, Offset
-from datamill.api.run_forms import is_multipart, read_form_submission, read_json_submission
+from datamill.api.run_forms import is_multipart, json_submission, read_form_submission
 from datamill.api.specs import NAME_PATTERN, PipelineName
 from datamill.context import AppContext
-from datamill.db.models import Pipeline, Run, utcnow
+from datamill.db.models import Run, User, utcnow
 from datamill.runs import artifact_files, control, logs, queries
 from datamill.runs.effects import Effect
-from datamill.runs.submission import pipeline_for_run, submit_run
+from datamill.runs.submission import RunRequest, pipeline_for_run, submit_run
 from datamill.schemas.common import ListReply
 from datamill.schemas.datasets import DatasetPublic
 from datamill.schemas.runs import ArtifactDataset, RunAccepted, RunDetail, RunPublic
@@ -63,23 +63,19 @@ SUBMIT_BODY: dict[str, Any] = {
 }
 
 
-async def _pipeline_for_run(name: PipelineName, user: CurrentUser, ctx: ContextDep) -> Pipeline:
-    def find() -> Pipeline:
-        with ctx.sessions() as db:
-            return pipeline_for_run(db, name, user, ctx.settings)
-
-    return await run_in_threadpool(find)
-
-
 def _run_for_user(run_id: str, user: CurrentUser, db: SessionDep) -> Run:
     return queries.visible_run(db, user, run_id)
 
 
-PipelineForRun = Annotated[Pipeline, Depends(_pipeline_for_run)]
 RunForUser = Annotated[Run, Depends(_run_for_user)]
 StepName = Annotated[
     str, Path(pattern=NAME_PATTERN, description="A step name, as in the pipeline's spec.")
 ]
+
+
+def _check_pipeline(ctx: AppContext, name: str, user: User) -> None:
+    with ctx.sessions() as db:
+        pipeline_for_run(db, name, user, ctx.settings)
 
 
 def _deliver(ctx: AppContext, run_id: str, effects: Sequence[Effect]) -> None:
@@ -97,7 +93,7 @@ def _deliver(ctx: AppContext, run_id: str, effects: Sequence[Effect]) -> None:
 async def submit(
     request: Request,
     response: Response,
-    pipeline: PipelineForRun,
+    name: PipelineName,
     user: CurrentUser,
     ctx: ContextDep,
 ) -> RunAccepted:
@@ -106,18 +102,21 @@ async def submit(
     runs."""
     settings = ctx.settings
     if is_multipart(request):
+        # The pipeline and fair use are judged before a byte of the upload is read.
+        await run_in_threadpool(_check_pipeline, ctx, name, user)
         sent = await read_form_submission(request, settings.tmp_dir, settings.max_upload_bytes)
+        read: Callable[[], RunRequest] = lambda: sent  # noqa: E731
     else:
-        sent = await read_json_submission(request)
+        sent = RunRequest()
+        body = await request.body()  # at most 1 MB (BodyLimit); parsed once the pipeline is found
+        read = lambda: json_submission(body)  # noqa: E731
 
     def submit_and_deliver() -> str:
         # Off the event loop: the database, a broker send, a Redis publish or the local pool's
         # lock can block, and on the loop that would stall every request and WebSocket of the
-        # process meanwhile. One trip to the thread pool for both: each costs more than a
-        # no-op run's own work.
-        run_id, effects = submit_run(
-            ctx.sessions, settings, ctx.duck, user, pipeline, sent, utcnow()
-        )
+        # process meanwhile. One trip to the thread pool for all of it: each trip costs more
+        # than a no-op run's own work.
+        run_id, effects = submit_run(ctx.sessions, settings, ctx.duck, user, name, read, utcnow())
         _deliver(ctx, run_id, effects)
         return run_id
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from datamill.auth.bearer import TOKEN_PREFIX, new_token, token_hash
@@ -61,6 +61,14 @@ def create_token(db: Session, secret_key: str, user: User, name: str) -> tuple[s
     return token, row
 
 
+_TOKEN_USER = (
+    select(User, ApiToken.id, ApiToken.last_used_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("hash"))
+)
+"""Built once: every request made with a token runs it."""
+
+
 def token_user(db: Session, secret_key: str, token: str) -> User | None:
     """The user an API token signs in, or None for a token unknown or revoked.
 
@@ -68,12 +76,7 @@ def token_user(db: Session, secret_key: str, token: str) -> User | None:
     a token not used for ``TOKEN_TOUCH_INTERVAL`` gets its ``last_used_at`` set, so the list of
     tokens can tell the ones in use without a write per request.
     """
-    query = (
-        select(User, ApiToken.id, ApiToken.last_used_at)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == token_hash(secret_key, token))
-    )
-    found = db.execute(query).first()
+    found = db.execute(_TOKEN_USER, {"hash": token_hash(secret_key, token)}).first()
     if found is None:
         return None
     user, token_id, last_used_at = found

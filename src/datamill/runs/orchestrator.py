@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, insert, or_, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from datamill.caching import Lru
@@ -25,7 +25,7 @@ from datamill.db.models import (
     utcnow,
 )
 from datamill.pipelines.graph import Graph, step_dependencies
-from datamill.pipelines.store import task_spec, version_spec
+from datamill.pipelines.store import TaskRow, task_spec, version_spec
 from datamill.problems import NotFound
 from datamill.runs import machine
 from datamill.runs.effects import Effect, Outcome
@@ -131,18 +131,21 @@ def create_run(
     params: Mapping[str, Any],
     inputs: Mapping[str, Any],
     now: datetime,
-    *,
     run_id: str | None = None,
+    tasks: Mapping[str, TaskRow] | None = None,
 ) -> tuple[str, list[Effect]]:
     """A run of the pipeline version ``version_id`` with one step row per step, each pinning
     its task's spec as of now: the new run's id and its first effects.
 
     The run is planned before its rows are written, so they are inserted once, as planned: the
     effects hold the first dispatches. Raises ``NotFound`` when a task the version names has
-    been deleted, and ``CycleError`` for a graph no order can run.
+    been deleted, and ``CycleError`` for a graph no order can run. ``tasks`` are the registered
+    tasks by name, when the caller has just read them (a submission has, to check the version
+    still fits them); they are read here otherwise.
     """
     spec = version_spec(db, version_id)
-    tasks = _tasks(db, {step.task for step in spec.steps.values()})
+    names = {step.task for step in spec.steps.values()}
+    tasks = _tasks(db, names) if tasks is None or not names <= tasks.keys() else tasks
     pinned = {name: task_spec(tasks[step.task]) for name, step in spec.steps.items()}
     limits = {name: task.retries + 1 for name, task in pinned.items()}
     queues = {name: task.queue for name, task in pinned.items()}
@@ -178,7 +181,7 @@ def create_run(
     return run_id, list(outcome.effects)
 
 
-def _tasks(db: Session, names: set[str]) -> dict[str, Row[Any]]:
+def _tasks(db: Session, names: set[str]) -> Mapping[str, TaskRow]:
     """The registered tasks named ``names`` (id, change time and spec), by name; ``NotFound``
     naming one that is not."""
     found = {row.name: row for row in db.connection().execute(_TASKS, {"names": sorted(names)})}

@@ -1,21 +1,22 @@
 """Submitting a run: fair use, the pipeline still fitting its tasks, validation, then the run.
 
-The order matters. Fair use is judged before a byte of the body is read, so a member at the
-limit uploads nothing. Everything the caller sent is then checked, and every failing item is
-listed in one 422. Fair use is judged again, with the member's row locked, just before the run is
-created, so concurrent submissions cannot all slip under the limit. Only then is the run created
-and its input files moved into place; the caller commits (this module does, through
-:func:`submit_run`) and only then carries out the effects.
+The order matters. The pipeline is found and fair use judged first: before a byte of a multipart
+body is read (the route checks them before reading the upload, so a member at the limit uploads
+nothing), and before a JSON body (at most 1 MB) is even parsed. Everything the caller sent is
+then checked, and every failing item is listed in one 422. Fair use is judged again, with the
+member's row locked, just before the run is created, so concurrent submissions cannot all slip
+under the limit. Only then is the run created and its input files moved into place; the caller
+commits (this module does, through :func:`submit_run`) and only then carries out the effects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from datamill.caching import Lru
@@ -104,8 +105,8 @@ _VERSION = select(PipelineVersion.id).where(
     PipelineVersion.pipeline_id == bindparam("pipeline_id"),
     PipelineVersion.version == bindparam("number"),
 )
-_TASK_STAMPS = (
-    select(Task.name, Task.id, Task.updated_at)
+_TASKS = (
+    select(Task.id, Task.name, Task.updated_at, Task.spec)
     .where(Task.name.in_(bindparam("names", expanding=True)))
     .order_by(Task.name)
 )
@@ -129,17 +130,20 @@ never change and a replaced task gets a new ``updated_at``, so a hit is exact: i
 (and re-validating each task's schema) on every submission of a busy pipeline."""
 
 
-def check_still_fits(db: Session, pipeline: Pipeline, version: PinnedVersion) -> None:
-    """Nothing, if the version still checks against the tasks registered now.
+def check_still_fits(
+    db: Session, pipeline: Pipeline, version: PinnedVersion
+) -> dict[str, Row[Any]]:
+    """The tasks the version names as registered now (id, change time, spec), by name, if the
+    version still checks against them.
 
     A task replaced after the pipeline was saved can break it; that is the pipeline's problem,
     not the caller's, so it is a 409 naming each broken step, not a 422 or a crash.
     """
     names = sorted(store.spec_tasks(version.spec))
-    stamps = db.connection().execute(_TASK_STAMPS, {"names": names}).all()
-    key = (version.id, tuple(tuple(row) for row in stamps))
+    tasks = {row.name: row for row in db.connection().execute(_TASKS, {"names": names})}
+    key = (version.id, tuple((row.name, row.id, row.updated_at) for row in tasks.values()))
     if _fitting.get(key):
-        return
+        return tasks
     errors = check_pipeline(version.spec, store.RegisteredTasks(db))
     if errors:
         first = errors[0]
@@ -152,6 +156,7 @@ def check_still_fits(db: Session, pipeline: Pipeline, version: PinnedVersion) ->
             errors=[{"loc": ["pipeline", *e["loc"]], "msg": e["msg"]} for e in errors],
         )
     _fitting.put(key, True)
+    return tasks
 
 
 def submit_run(
@@ -159,18 +164,21 @@ def submit_run(
     settings: Settings,
     engine: Engine,
     user: User,
-    pipeline: Pipeline,
-    request: RunRequest,
+    name: str,
+    read: Callable[[], RunRequest],
     now: datetime,
 ) -> tuple[str, list[Effect]]:
-    """Validate ``request`` and create its run, committed: its id and the effects, which are the
-    caller's to carry out. On any failure nothing stays: no run row, no input file."""
+    """Find the pipeline ``name`` (404, 429), then validate the request ``read()`` gives and
+    create its run, committed: its id and the effects, which are the caller's to carry out.
+    On any failure nothing stays: no run row, no input file."""
     pending = PendingInputs(settings)
     run_id: str | None = None
     try:
         with sessions() as db:
+            pipeline = pipeline_for_run(db, name, user, settings)
+            request = read()
             version = pinned_version(db, pipeline, request.version)
-            check_still_fits(db, pipeline, version)
+            tasks = check_still_fits(db, pipeline, version)
             spec = version.spec
             params, errors = validate_params(spec, request.params)
             errors = strip_body(errors)
@@ -187,7 +195,7 @@ def submit_run(
             run_id = new_id()
             inputs = pending.publish(run_id)
             created = create_run(
-                db, pipeline.id, version.id, user.id, params, inputs, now, run_id=run_id
+                db, pipeline.id, version.id, user.id, params, inputs, now, run_id, tasks
             )
             db.commit()
         return created
