@@ -35,6 +35,17 @@ class Settings(BaseSettings):
             "directory (WAL mode). For PostgreSQL: `postgresql+psycopg://user@host/db`."
         ),
     )
+    database_connections: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description=(
+            "Database connections one process keeps open for reuse (as many more may be opened "
+            "for a burst, and closed after it). About the requests a process serves at once: "
+            "opening a connection costs far more than a query. On PostgreSQL, keep the sum "
+            "over all processes below the server's `max_connections`."
+        ),
+    )
     host: str = Field(default="127.0.0.1", description="Address `datamill serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `datamill serve` listens on.")
     secret_key: str | None = Field(

@@ -12,15 +12,25 @@ from datamill.config import Settings
 
 
 def make_engine(settings: Settings) -> Engine:
-    """An engine for the configured database; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for the configured database; SQLite gets WAL, foreign keys and a busy timeout.
+
+    The pool keeps ``database_connections`` open, and opens as many more for a burst.
+    """
     url = settings.resolved_database_url
+    # Connections beyond the pool's size are closed when given back: too small a pool opens a
+    # connection for most requests under load (and SQLite then reads its schema again).
+    pool = {
+        "pool_size": settings.database_connections,
+        "max_overflow": settings.database_connections,
+    }
     if url.startswith("sqlite"):
         settings.ensure_dirs()
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        connect = {"check_same_thread": False, "timeout": 30}
+        engine = create_engine(url, connect_args=connect, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         _serialise_writes(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def _serialise_writes(engine: Engine) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
 from datamill.events.messages import Message
@@ -24,8 +24,10 @@ QUEUE_SIZE = 10_000
 
 
 class EventBus(Protocol):
-    def publish(self, message: Message) -> None:
-        """Send ``message`` to every subscriber; callable from any thread, never blocks long."""
+    def publish(self, *messages: Message) -> None:
+        """Send ``messages``, in order, to every subscriber; callable from any thread, never
+        blocks long. Several at once cost about what one does (one wake-up of each subscriber's
+        loop, one trip to Redis)."""
 
     def subscribe(self) -> Subscription:
         """A new subscription, to be used from the running event loop and closed after use."""
@@ -43,17 +45,18 @@ class Subscription:
         self._queue: asyncio.Queue[Message | None] = asyncio.Queue(QUEUE_SIZE)
         self.overflowed = False
 
-    def offer(self, message: Message | None) -> None:
-        """Queue ``message`` (None ends the subscription); runs on the subscriber's loop."""
-        if self.overflowed:
-            return
-        try:
-            self._queue.put_nowait(message)
-        except asyncio.QueueFull:
-            self.overflowed = True
-            self._hub.remove(self)
-            self._queue.get_nowait()
-            self._queue.put_nowait(None)
+    def offer(self, messages: Sequence[Message | None]) -> None:
+        """Queue ``messages`` (None ends the subscription); runs on the subscriber's loop."""
+        for message in messages:
+            if self.overflowed:
+                return
+            try:
+                self._queue.put_nowait(message)
+            except asyncio.QueueFull:
+                self.overflowed = True
+                self._hub.remove(self)
+                self._queue.get_nowait()
+                self._queue.put_nowait(None)
 
     async def __aiter__(self) -> AsyncIterator[Message]:
         while True:
@@ -93,17 +96,17 @@ class Hub:
         with self._lock:
             self._subscriptions.discard(subscription)
 
-    def deliver(self, message: Message | None) -> None:
+    def deliver(self, messages: Sequence[Message | None]) -> None:
         with self._lock:
             targets = list(self._subscriptions)
         for subscription in targets:
             try:
-                subscription._loop.call_soon_threadsafe(subscription.offer, message)
+                subscription._loop.call_soon_threadsafe(subscription.offer, messages)
             except RuntimeError:  # its loop has closed: the subscriber is gone
                 self.remove(subscription)
 
     def close(self) -> None:
-        self.deliver(None)
+        self.deliver([None])
         with self._lock:
             self._subscriptions.clear()
 
@@ -114,8 +117,9 @@ class MemoryBus:
     def __init__(self) -> None:
         self.hub = Hub()
 
-    def publish(self, message: Message) -> None:
-        self.hub.deliver(message)
+    def publish(self, *messages: Message) -> None:
+        if messages:
+            self.hub.deliver(messages)
 
     def subscribe(self) -> Subscription:
         return self.hub.add()

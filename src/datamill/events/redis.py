@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 import time
+from typing import Any
 
 import redis
 from redis.client import PubSub
@@ -38,6 +39,8 @@ before reconnecting (doubling up to :data:`MAX_RETRY_SECONDS`)."""
 MAX_RETRY_SECONDS = 10.0
 POLL_SECONDS = 0.25
 """How long the listener waits for a message before checking whether it should stop."""
+RELAY_BATCH = 100
+"""The most messages the listener hands to the hub at once."""
 READY_SECONDS = 1.0
 """How long the first subscription waits for the listener to be subscribed in Redis."""
 
@@ -71,21 +74,27 @@ class RedisBus:
 
     # -- publishing ------------------------------------------------------------------------
 
-    def publish(self, message: Message) -> None:
-        if self._closing.is_set():
+    def publish(self, *messages: Message) -> None:
+        if self._closing.is_set() or not messages:
             return
         with self._lock:
             if time.monotonic() < self._failing_until:
-                self._dropped += 1
+                self._dropped += len(messages)
                 return
         try:
-            self._client.publish(self.channel, message.to_json())
+            if len(messages) == 1:
+                self._client.publish(self.channel, messages[0].to_json())
+            else:
+                with self._client.pipeline(transaction=False) as pipe:
+                    for message in messages:
+                        pipe.publish(self.channel, message.to_json())
+                    pipe.execute()
         except redis.RedisError as error:
             with self._lock:
                 if self._failing_until == 0.0:
                     log.warning("Redis events unreachable at %s, dropping: %s", self.url, error)
                 self._failing_until = time.monotonic() + RETRY_SECONDS
-                self._dropped += 1
+                self._dropped += len(messages)
             return
         with self._lock:
             if self._failing_until:
@@ -152,18 +161,28 @@ class RedisBus:
                 pubsub.close()
 
     def _relay(self, pubsub: PubSub) -> None:
-        """Hand every message on the channel to the hub until the bus closes."""
+        """Hand every message on the channel to the hub until the bus closes: those already
+        arrived together, so that a burst wakes each subscriber's loop once."""
         while not self._closing.is_set():
             raw = pubsub.get_message(timeout=POLL_SECONDS)
-            if raw is None:
-                continue
-            if raw.get("type") == "subscribe":  # Redis confirms: nothing published is missed now
-                self._subscribed.set()
-            if raw.get("type") != "message":
-                continue
-            try:
-                message = Message.from_json(raw["data"])
-            except ValueError:
-                log.warning("ignoring a malformed event on %s", self.channel)
-                continue
-            self.hub.deliver(message)
+            arrived: list[Message] = []
+            while raw is not None:
+                if raw.get("type") == "subscribe":  # Redis confirms: nothing is missed now
+                    self._subscribed.set()
+                message = self._parse(raw)
+                if message is not None:
+                    arrived.append(message)
+                if len(arrived) >= RELAY_BATCH:
+                    break
+                raw = pubsub.get_message(timeout=0)
+            if arrived:
+                self.hub.deliver(arrived)
+
+    def _parse(self, raw: dict[str, Any]) -> Message | None:
+        if raw.get("type") != "message":
+            return None
+        try:
+            return Message.from_json(raw["data"])
+        except ValueError:
+            log.warning("ignoring a malformed event on %s", self.channel)
+            return None

@@ -34,10 +34,9 @@ def deliverer(executor: Executor, bus: EventBus) -> Deliver:
     """The function that carries a run's effects to ``executor`` and ``bus``."""
 
     def deliver(run_id: str, effects: Sequence[Effect]) -> None:
+        bus.publish(*(run_message(run_id, e.event) for e in effects if isinstance(e, Emit)))
         for effect in effects:
-            if isinstance(effect, Emit):
-                bus.publish(run_message(run_id, effect.event))
-            elif isinstance(effect, Dispatch):
+            if isinstance(effect, Dispatch):
                 executor.dispatch(run_id, effect.step, effect.attempt, effect.queue)
             elif isinstance(effect, Terminate):
                 executor.terminate(run_id, effect.step, effect.attempt, effect.worker)

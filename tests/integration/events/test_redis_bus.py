@@ -56,6 +56,21 @@ def test_every_subscriber_of_every_bus_hears_every_event_in_order(
     assert here == there == list(range(100))
 
 
+def test_messages_published_together_reach_every_bus_in_order(
+    buses: tuple[RedisBus, RedisBus],
+) -> None:
+    first, second = buses
+
+    async def scenario() -> tuple[list[int], list[int]]:
+        with first.subscribe() as here, second.subscribe() as there:
+            first.publish(*(message(number) for number in range(150)))  # past one relay batch
+            second.publish(message(150))
+            return await numbers(here, 151), await numbers(there, 151)
+
+    here, there = asyncio.run(scenario())
+    assert here == there == list(range(151))
+
+
 def test_a_publishing_only_bus_starts_no_listener(redis_url: str, channel: str) -> None:
     bus = RedisBus(redis_url, channel)
     bus.publish(message(1))

@@ -39,6 +39,19 @@ def test_each_subscriber_gets_every_message_in_publication_order() -> None:
     assert first == second == list(range(100))
 
 
+def test_messages_published_together_arrive_in_order_between_the_others() -> None:
+    async def scenario() -> list[int]:
+        bus = MemoryBus()
+        with bus.subscribe() as subscription:
+            bus.publish(message(0))
+            bus.publish(*(message(number) for number in range(1, 50)))
+            bus.publish()  # nothing to send: nothing arrives
+            bus.publish(message(50))
+            return [m.data["n"] for m in await drain(subscription, 51)]
+
+    assert asyncio.run(scenario()) == list(range(51))
+
+
 def test_messages_published_from_other_threads_arrive_in_each_threads_order() -> None:
     async def scenario() -> list[Message]:
         bus = MemoryBus()
