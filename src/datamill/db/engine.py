@@ -70,6 +70,12 @@ def _serialise_writes(engine: Engine) -> None:
 _READS = {"SELECT", "PRAGMA"}
 
 
+def holds_write_lock(conn: Connection) -> bool:
+    """Whether ``conn``'s transaction has written to SQLite: it holds the database's write lock
+    (and this process's) until it ends."""
+    return bool(conn.info.get("writing"))
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -16,6 +16,7 @@ from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from datamill.caching import Lru
+from datamill.db.engine import holds_write_lock
 from datamill.db.models import (
     Run,
     RunStep,
@@ -207,8 +208,12 @@ def load_run(db: Session, run_id: str, *, lock: bool) -> LoadedRun:
     if lock:
         # The lock comes first, in a statement of its own: PostgreSQL would give a locking join
         # that had to wait the run's row as it is now, but the steps as they were when the
-        # statement began, from before the transaction it waited for.
-        conn.execute(_LOCK_SQLITE if conn.dialect.name == "sqlite" else _LOCK, {"run_id": run_id})
+        # statement began, from before the transaction it waited for. On SQLite a transaction
+        # that has written holds the whole database already (see ``db.engine``).
+        if conn.dialect.name != "sqlite":
+            conn.execute(_LOCK, {"run_id": run_id})
+        elif not holds_write_lock(conn):
+            conn.execute(_LOCK_SQLITE, {"run_id": run_id})
     rows = conn.execute(_LOAD, {"run_id": run_id}).all()
     if not rows:
         raise NotFound(f"There is no run {run_id!r}.")

@@ -85,11 +85,27 @@ def lock_user(db: Session, user: User) -> None:
         db.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
 
 
-def pipeline_for_run(db: Session, name: str, user: User, settings: Settings) -> Pipeline:
+@dataclass(frozen=True)
+class PipelineRef:
+    """What a submission needs of its pipeline's row."""
+
+    id: str
+    name: str
+    latest_version: int
+
+
+_PIPELINE = select(Pipeline.id, Pipeline.name, Pipeline.latest_version).where(
+    Pipeline.name == bindparam("name")
+)
+
+
+def pipeline_for_run(db: Session, name: str, user: User, settings: Settings) -> PipelineRef:
     """The pipeline ``name`` (404), if ``user`` may submit a run now (429)."""
-    pipeline = store.get_pipeline(db, name)
+    found = db.connection().execute(_PIPELINE, {"name": name}).first()
+    if found is None:
+        raise NotFound(f"There is no pipeline named {name!r}.")
     check_fair_use(db, user, settings.max_active_runs)
-    return pipeline
+    return PipelineRef(found.id, found.name, found.latest_version)
 
 
 @dataclass(frozen=True)
@@ -113,7 +129,7 @@ _TASKS = (
 # Built once, as the orchestrator's statements are: a submission is on every run's path.
 
 
-def pinned_version(db: Session, pipeline: Pipeline, number: int | None) -> PinnedVersion:
+def pinned_version(db: Session, pipeline: PipelineRef, number: int | None) -> PinnedVersion:
     """Version ``number`` of ``pipeline`` (its latest by default), or 404; its spec is parsed
     once per process (versions never change)."""
     wanted = pipeline.latest_version if number is None else number
@@ -131,7 +147,7 @@ never change and a replaced task gets a new ``updated_at``, so a hit is exact: i
 
 
 def check_still_fits(
-    db: Session, pipeline: Pipeline, version: PinnedVersion
+    db: Session, pipeline: PipelineRef, version: PinnedVersion
 ) -> dict[str, Row[Any]]:
     """The tasks the version names as registered now (id, change time, spec), by name, if the
     version still checks against them.
