@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from datamill.config import Settings, settings_table
+from datamill.db.engine import make_engine
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
 
@@ -46,3 +47,10 @@ def test_production_refuses_cookies_without_secure(tmp_path: Path) -> None:
 def test_a_short_secret_key_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError):
         Settings(data_dir=tmp_path, secret_key="short")
+
+
+def test_an_in_memory_sqlite_database_gets_an_engine(tmp_path: Path) -> None:
+    engine = make_engine(Settings(data_dir=tmp_path, database_url="sqlite://"))
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+    engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from datamill.config import Settings
@@ -26,7 +26,8 @@ def make_engine(settings: Settings) -> Engine:
     if url.startswith("sqlite"):
         settings.ensure_dirs()
         connect = {"check_same_thread": False, "timeout": 30}
-        engine = create_engine(url, connect_args=connect, **pool)
+        in_memory = make_url(url).database in (None, "", ":memory:")  # one connection, no pool
+        engine = create_engine(url, connect_args=connect, **({} if in_memory else pool))
         event.listen(engine, "connect", _sqlite_pragmas)
         _serialise_writes(engine)
         return engine

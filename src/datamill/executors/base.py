@@ -7,12 +7,15 @@ the ``started`` transition before running it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from datamill.events.bus import EventBus
 from datamill.events.messages import run_message
 from datamill.runs.effects import Dispatch, Effect, Emit, Outcome, Terminate
+
+log = logging.getLogger("datamill.executors")
 
 
 class Executor(Protocol):
@@ -34,7 +37,13 @@ def deliverer(executor: Executor, bus: EventBus) -> Deliver:
     """The function that carries a run's effects to ``executor`` and ``bus``."""
 
     def deliver(run_id: str, effects: Sequence[Effect]) -> None:
-        bus.publish(*(run_message(run_id, e.event) for e in effects if isinstance(e, Emit)))
+        # Events first, so that they leave in the order of the transitions (a dispatch can
+        # lead to the next transition at once); a failure to publish must not cost a dispatch
+        # or a termination, which nothing would send again.
+        try:
+            bus.publish(*(run_message(run_id, e.event) for e in effects if isinstance(e, Emit)))
+        except Exception:
+            log.exception("could not publish the events of run %s", run_id)
         for effect in effects:
             if isinstance(effect, Dispatch):
                 executor.dispatch(run_id, effect.step, effect.attempt, effect.queue)

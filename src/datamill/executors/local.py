@@ -420,7 +420,10 @@ class LocalPool:
             with contextlib.suppress(queue.Empty):
                 while True:
                     batch.append(self._writes.get_nowait())
-            self._write_batch([work for work in batch if work is not None])
+            try:
+                self._write_batch([work for work in batch if work is not None])
+            except Exception:  # the only writer must outlive any one failure
+                log.exception("the pool's database writer hit an error; carrying on")
             if None in batch:
                 return
 
@@ -444,7 +447,10 @@ class LocalPool:
                 self._free(batch[0].child, batch[0].job)
             return
         for step in then:
-            step()
+            try:
+                step()
+            except Exception:
+                log.exception("could not carry out what a write of the pool called for")
 
     def _write_one(self, db: Session, work: _Write) -> Callable[[], None]:
         """Write ``work`` (not committed); what to do once it is."""
@@ -477,7 +483,7 @@ class LocalPool:
         def send() -> None:
             self._deliver(run_id, began.effects)
             if self._children.get(child.worker_id) is not child:  # it died meanwhile
-                self._submit(_Lost(child.worker_id, job))
+                self._write_batch([_Lost(child.worker_id, job)])  # now: the pool may be closing
                 return
             workdir = workdir_path(self.settings.data_dir, run_id, step, attempt)
             with contextlib.suppress(OSError, ValueError):  # it died: its sentinel tells the rest

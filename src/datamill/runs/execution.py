@@ -31,6 +31,7 @@ import importlib
 import inspect
 import io
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -70,6 +71,8 @@ from datamill.storage.files import resolve_inside
 
 if TYPE_CHECKING:
     from datamill.runs.tables import OutputReader
+
+log = logging.getLogger("datamill.runs")
 
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 REASON_LINES = 10
@@ -177,6 +180,9 @@ def claim(
         return began, prepare_job(db, loaded, step)
     except StepError as problem:
         return began, problem
+    except Exception as problem:  # a pinned spec that no longer parses, say: the attempt fails
+        log.exception("could not prepare %s/%s/%s", run_id, step, attempt)
+        return began, StepError(f"the step could not be prepared: {problem}")
 
 
 def prepare_job(db: Session, run: LoadedRun, step: str) -> Job:

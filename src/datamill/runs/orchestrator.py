@@ -94,6 +94,7 @@ _LOAD = (
     select(*_RUN_COLUMNS, *_STEP_COLUMNS)
     .select_from(RUNS.outerjoin(STEPS, STEPS.c.run_id == RUNS.c.id))
     .where(_MINE)
+    .order_by(STEPS.c.name)  # the order of a run's steps, its events and its error
 )
 _LOCK_SQLITE = update(RUNS).where(_MINE).values(state=RUNS.c.state)
 _LOCK = select(RUNS.c.id).where(_MINE).with_for_update()

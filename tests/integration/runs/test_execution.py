@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from datamill.config import Settings
-from datamill.db.models import User
+from datamill.db.models import RunStep, User
 from datamill.runs.effects import Terminate
 from tests.fixtures.workers import byte_count
 from tests.integration.runs.attempts import (
@@ -280,6 +281,24 @@ def test_an_invalid_parameter_fails_the_step_before_anything_runs(
     assert row.state == "failed"
     assert row.error is not None and row.error.startswith("params.value: ")
     assert not workdir(settings, run_id, "only").exists()
+
+
+def test_a_pinned_task_that_no_longer_parses_fails_its_attempt_instead_of_looping(
+    db: Session, owner: User, settings: Settings, execute: Callable[..., Any]
+) -> None:
+    task = {"name": "echo", "kind": "command", "command": ["echo", "hi"]}
+    run_id, [dispatch] = start_run(db, owner, [task], one_step(task))
+    db.execute(
+        update(RunStep).where(RunStep.run_id == run_id).values(task={"kind": "no-such-kind"})
+    )
+    db.commit()
+
+    execute(run_id, dispatch.step, dispatch.attempt)
+
+    row = step_rows(db, run_id)["only"]
+    assert (row.state, row.attempt) == ("failed", 1)
+    assert row.error is not None and row.error.startswith("the step could not be prepared: ")
+    assert run_state(db, run_id) == "failed"
 
 
 def test_the_reason_of_a_chatty_failure_is_the_last_lines_of_stderr(

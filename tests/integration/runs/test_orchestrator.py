@@ -315,3 +315,13 @@ def _commit(
         outcome = apply(other, run_id, transition, *args, now=now)
         other.commit()
         return outcome
+
+
+def test_a_run_lists_its_steps_by_name_whatever_their_order_in_the_spec(
+    db: Session, owner: User
+) -> None:
+    text = "name: backwards\nsteps:\n  zulu: {task: extract}\n  alpha: {task: load}\n"
+    version = store.save_pipeline(db, store.read_pipeline(text), text, owner)
+    run_id, _ = create_run(db, version.pipeline_id, version.id, owner.id, {}, {}, at(0))
+    db.commit()
+    assert list(load_run(db, run_id, lock=False).record.steps) == ["alpha", "zulu"]
