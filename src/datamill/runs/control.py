@@ -1,6 +1,6 @@
 """Cancelling and retrying a run on a caller's request.
 
-Both apply a transition of the machine to the locked run and flush; the route commits, then
+Both apply a transition of the machine to the locked run and write it; the route commits, then
 carries out the effects (terminations, dispatches, events). A request that means nothing in the
 run's state is a 409 saying why, never a silent success.
 """

@@ -1,8 +1,9 @@
 """The run state machine applied to the database: create runs, apply transitions, run the timer.
 
-Plain functions over an explicit session. They flush and never commit: the caller commits, then
-carries out the effects (see ``README.md``, "How the machine is used"). Each transition loads
-its run under a row lock, so transitions of one run are serialised across processes.
+Plain functions over an explicit session. They write (Core statements in the session's
+transaction) and never commit: the caller commits, then carries out the effects (see
+``README.md``, "How the machine is used"). Each transition loads its run under a row lock, so
+transitions of one run are serialised across processes.
 """
 
 from __future__ import annotations
