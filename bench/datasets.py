@@ -40,6 +40,7 @@ import polars as pl
 import psutil
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from reporting import line, pct
 
 from datamill.datasets.engine import Engine
 from datamill.datasets.ingest import IngestOptions, ingest
@@ -55,22 +56,8 @@ def timed(func: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f} ms"
-
-
-def line(label: str, ours: float, base: float, unit: str = "ms", target: str = "") -> None:
-    ratio = ours / base if base else float("nan")
-    if unit == "ms":
-        shown = f"{ours * 1000:9.1f} ms   baseline {base * 1000:9.1f} ms"
-    else:
-        shown = f"{ours:9.1f} {unit}   baseline {base:9.1f} {unit}"
-    print(f"  {label:<44} {shown}   ratio {ratio:5.2f}x  {target}")
 
 
 def generate_csv(path: Path, rows: int) -> None:

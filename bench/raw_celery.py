@@ -15,20 +15,15 @@ import os
 import redis
 from celery import Celery
 
+from datamill.executors.celery import TRANSPORT_ONLY
+
 NOOP = "bench.noop"
 
 
 def make_app(broker_url: str) -> Celery:
     app = Celery("bench_raw", broker=broker_url, set_as_current=False)
     app.conf.update(
-        result_backend=None,
-        task_ignore_result=True,
-        task_store_errors_even_if_ignored=False,
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
-        task_serializer="json",
-        accept_content=["json"],
+        **TRANSPORT_ONLY,
         task_create_missing_queues=True,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=True,

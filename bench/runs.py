@@ -63,7 +63,9 @@ import psycopg
 import raw_celery
 import redis
 import redis.asyncio as aioredis
+import reporting
 from kombu import Connection
+from reporting import pct
 from websockets.asyncio.client import connect
 
 HERE = Path(__file__).resolve().parent
@@ -100,17 +102,11 @@ class Figures:
         return len(self.latencies) / self.seconds
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+        return pct(self.latencies, q)
 
 
 def line(label: str, ours: float, base: float, unit: str = "ms", target: str = "") -> None:
-    ratio = ours / base if base else float("nan")
-    if unit == "ms":
-        shown = f"{ours * 1000:9.1f} ms     baseline {base * 1000:9.1f} ms    "
-    else:
-        shown = f"{ours:9.1f} {unit}   baseline {base:9.1f} {unit}"
-    print(f"  {label:<30} {shown}   ratio {ratio:6.2f}x  {target}")
+    reporting.line(label, ours, base, unit, target, width=30)
 
 
 def report(title: str, ours: list[Figures], base: list[Figures], targets: dict[str, str]) -> None:

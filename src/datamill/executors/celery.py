@@ -50,6 +50,21 @@ def task_id(run_id: str, step: str, attempt: int) -> str:
     return f"{run_id}:{step}:{attempt}"
 
 
+TRANSPORT_ONLY: dict[str, Any] = {
+    "result_backend": None,
+    "task_ignore_result": True,
+    "task_store_errors_even_if_ignored": False,
+    "task_acks_late": True,
+    "task_reject_on_worker_lost": True,
+    "worker_prefetch_multiplier": 1,
+    "task_serializer": "json",
+    "accept_content": ["json"],
+}
+"""How Datamill uses Celery: transport only (no result backend), late acknowledgement, a lost
+worker's message requeued, one message prefetched. The raw baseline of ``bench/runs.py`` uses
+the same."""
+
+
 def celery_app(settings: Settings) -> Celery:
     """The Celery application for ``settings.broker_url``, with the step task registered.
 
@@ -64,15 +79,8 @@ def celery_app(settings: Settings) -> Celery:
     if settings.broker_url.startswith(("redis://", "rediss://")):
         transport_options["socket_connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     app.conf.update(
-        result_backend=None,
-        task_ignore_result=True,
-        task_store_errors_even_if_ignored=False,
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
-        task_serializer="json",
+        **TRANSPORT_ONLY,
         result_serializer="json",
-        accept_content=["json"],
         task_default_queue="default",
         task_create_missing_queues=True,
         broker_connection_timeout=CONNECT_TIMEOUT_SECONDS,

@@ -8,11 +8,11 @@ rest of the code reads). Errors in a submitted spec are 422s whose ``loc`` start
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, and_, bindparam, func, select
+from sqlalchemy import Row, Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from datamill.caching import Lru
@@ -91,6 +91,21 @@ class TaskRow(Protocol):
     def updated_at(self) -> datetime: ...
     @property
     def spec(self) -> dict[str, Any]: ...
+
+
+_TASK_ROWS = (
+    select(Task.id, Task.name, Task.updated_at, Task.spec)
+    .where(Task.name.in_(bindparam("names", expanding=True)))
+    .order_by(Task.name)
+)
+"""Built once: every submission of a run reads its tasks."""
+
+
+def task_rows(db: Session, names: Iterable[str]) -> dict[str, Row[Any]]:
+    """The registered tasks among ``names`` (id, change time, spec) by name, in name order;
+    a name no task has is left out."""
+    found = db.connection().execute(_TASK_ROWS, {"names": sorted(names)})
+    return {row.name: row for row in found}
 
 
 def task_spec(task: TaskRow) -> TaskSpec:
@@ -252,12 +267,8 @@ def can_change(user: User, pipeline: Pipeline) -> bool:
     return user.is_admin or pipeline.owner_id == user.id
 
 
-_PIPELINE_NAMED = select(Pipeline).where(Pipeline.name == bindparam("name"))
-"""Built once: every submission of a run looks its pipeline up by name."""
-
-
 def find_pipeline(db: Session, name: str) -> Pipeline | None:
-    return db.scalar(_PIPELINE_NAMED, {"name": name})
+    return db.scalar(select(Pipeline).where(Pipeline.name == name))
 
 
 def get_pipeline(db: Session, name: str) -> Pipeline:

@@ -21,13 +21,12 @@ from datamill.db.engine import holds_write_lock
 from datamill.db.models import (
     Run,
     RunStep,
-    Task,
     Worker,
     new_id,
     utcnow,
 )
 from datamill.pipelines.graph import Graph, step_dependencies
-from datamill.pipelines.store import TaskRow, task_spec, version_spec
+from datamill.pipelines.store import TaskRow, task_rows, task_spec, version_spec
 from datamill.problems import NotFound
 from datamill.runs import machine
 from datamill.runs.effects import Effect, Outcome
@@ -60,7 +59,6 @@ STEPS = cast(Table, RunStep.__table__)
 _RUN_COLUMNS = (
     RUNS.c.id,
     RUNS.c.pipeline_version_id,
-    RUNS.c.owner_id,
     RUNS.c.params,
     RUNS.c.inputs,
     RUNS.c.state,
@@ -68,22 +66,9 @@ _RUN_COLUMNS = (
     RUNS.c.finished_at,
     RUNS.c.error,
 )
-_STEP_COLUMNS = (
-    STEPS.c.id.label("step_id"),
-    STEPS.c.name,
-    STEPS.c.task,
-    STEPS.c.state.label("step_state"),
-    STEPS.c.attempt,
-    STEPS.c.max_attempts,
-    STEPS.c.queue,
-    STEPS.c.worker_id,
-    STEPS.c.queued_at,
-    STEPS.c.started_at.label("step_started_at"),
-    STEPS.c.finished_at.label("step_finished_at"),
-    STEPS.c.next_attempt_at,
-    STEPS.c.outputs,
-    STEPS.c.error.label("step_error"),
-)
+_STEP_FIELDS = dataclasses.fields(StepRow)
+_STEP_COLUMNS = tuple(STEPS.c[f.name].label(f"step_{f.name}") for f in _STEP_FIELDS)
+"""The columns of :class:`StepRow`, labelled apart from the run's in the join."""
 
 
 # The statements of the hot path, built once: building a statement costs several times
@@ -103,9 +88,6 @@ _INSERT_RUN = insert(RUNS)
 _INSERT_STEP = insert(STEPS)
 _UPDATE_RUN = update(RUNS).where(_MINE)
 _UPDATE_STEP = update(STEPS).where(STEPS.c.id == bindparam("step_id"))
-_TASKS = select(Task.id, Task.name, Task.updated_at, Task.spec).where(
-    Task.name.in_(bindparam("names", expanding=True))
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,7 +100,6 @@ class LoadedRun:
 
     id: str
     pipeline_version_id: str
-    owner_id: str
     params: dict[str, Any]
     inputs: dict[str, Any]
     stamps: RunStamps
@@ -187,7 +168,7 @@ def create_run(
 def _tasks(db: Session, names: set[str]) -> Mapping[str, TaskRow]:
     """The registered tasks named ``names`` (id, change time and spec), by name; ``NotFound``
     naming one that is not."""
-    found = {row.name: row for row in db.connection().execute(_TASKS, {"names": sorted(names)})}
+    found = task_rows(db, names)
     missing = sorted(names - found.keys())
     if missing:
         raise NotFound(f"There is no task named {missing[0]!r}.")
@@ -221,21 +202,8 @@ def load_run(db: Session, run_id: str, *, lock: bool) -> LoadedRun:
         raise NotFound(f"There is no run {run_id!r}.")
     first = rows[0]
     steps = {
-        row.name: StepRow(
-            row.step_id,
-            row.name,
-            row.task,
-            row.step_state,
-            row.attempt,
-            row.max_attempts,
-            row.queue,
-            row.worker_id,
-            row.queued_at,
-            row.step_started_at,
-            row.step_finished_at,
-            row.next_attempt_at,
-            row.outputs,
-            row.step_error,
+        row.step_name: StepRow(
+            **{field.name: row._mapping[f"step_{field.name}"] for field in _STEP_FIELDS}
         )
         for row in rows
         if row.step_id is not None
@@ -249,7 +217,6 @@ def load_run(db: Session, run_id: str, *, lock: bool) -> LoadedRun:
     return LoadedRun(
         first.id,
         first.pipeline_version_id,
-        first.owner_id,
         first.params,
         first.inputs,
         stamps,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from datamill.caching import Lru
 from datamill.config import Settings
 from datamill.datasets.engine import Engine
-from datamill.db.models import Pipeline, PipelineVersion, Run, Task, User, new_id
+from datamill.db.models import Pipeline, PipelineVersion, Run, User, new_id
 from datamill.pipelines import store
 from datamill.pipelines.check import check_pipeline
 from datamill.pipelines.interface import validate_params
@@ -121,12 +121,7 @@ _VERSION = select(PipelineVersion.id).where(
     PipelineVersion.pipeline_id == bindparam("pipeline_id"),
     PipelineVersion.version == bindparam("number"),
 )
-_TASKS = (
-    select(Task.id, Task.name, Task.updated_at, Task.spec)
-    .where(Task.name.in_(bindparam("names", expanding=True)))
-    .order_by(Task.name)
-)
-# Built once, as the orchestrator's statements are: a submission is on every run's path.
+"""Built once, as the orchestrator's statements are: a submission is on every run's path."""
 
 
 def pinned_version(db: Session, pipeline: PipelineRef, number: int | None) -> PinnedVersion:
@@ -155,8 +150,7 @@ def check_still_fits(
     A task replaced after the pipeline was saved can break it; that is the pipeline's problem,
     not the caller's, so it is a 409 naming each broken step, not a 422 or a crash.
     """
-    names = sorted(store.spec_tasks(version.spec))
-    tasks = {row.name: row for row in db.connection().execute(_TASKS, {"names": names})}
+    tasks = store.task_rows(db, store.spec_tasks(version.spec))
     key = (version.id, tuple((row.name, row.id, row.updated_at) for row in tasks.values()))
     if _fitting.get(key):
         return tasks
