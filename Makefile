@@ -7,7 +7,7 @@ DATA   ?= ./data
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint typecheck unit bench clean venv docs-settings
+.PHONY: run test lint typecheck unit bench clean venv docs-settings docs-operations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ bench: $(STAMP)
 
 docs-settings: $(STAMP)
 	$(BIN)/python -m datamill.config > docs/settings.md
+
+docs-operations: $(STAMP)
+	$(BIN)/python -m datamill.operations.reference > docs/operations.md
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

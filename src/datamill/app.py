@@ -12,7 +12,19 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from datamill import __version__, redaction
-from datamill.api import auth, datasets, events, health, pipelines, runs, tasks, tokens, workers
+from datamill.api import (
+    auth,
+    datasets,
+    events,
+    facets,
+    health,
+    operations,
+    pipelines,
+    runs,
+    tasks,
+    tokens,
+    workers,
+)
 from datamill.api.docs import install_docs
 from datamill.api.limits import BodyLimit
 from datamill.config import Settings
@@ -55,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tasks.router, prefix="/api/v1")
     app.include_router(pipelines.router, prefix="/api/v1")
     app.include_router(runs.router, prefix="/api/v1")
+    app.include_router(operations.router, prefix="/api/v1")
+    app.include_router(facets.router, prefix="/api/v1")
     app.include_router(events.router, prefix="/api/v1")
     app.include_router(workers.router, prefix="/api/v1")
     app.add_middleware(BodyLimit)

@@ -282,6 +282,112 @@ URL_OPTION = click.option(
 )
 
 
+@dataset.command("op")
+@click.argument("dataset_ref", metavar="DATASET")
+@click.argument("operation")
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter (JSON or text)."
+)
+@click.option("--base-revision", help="Refuse (409) unless this revision is still the head.")
+@click.option("--detach", is_flag=True, help="Print the run id and return without waiting.")
+@URL_OPTION
+@friendly_errors
+def dataset_op(
+    dataset_ref: str,
+    operation: str,
+    params: tuple[str, ...],
+    base_revision: str | None,
+    detach: bool,
+    url: str,
+) -> None:
+    """Apply OPERATION to DATASET (its id or name) and wait for the new revision.
+
+    `datamill operations` lists the operations and their parameters. Example:
+    datamill dataset op sales fill-statistic --param column=price --param statistic=median
+    """
+    from rich.console import Console
+
+    from datamill import dataset_client as dc
+    from datamill import run_client as rc
+
+    named = rc.parse_pairs(params, "--param")
+    with rc.api_for(url, _token()) as api:
+        try:
+            found, reply = dc.apply_operation(api, dataset_ref, operation, named, base_revision)
+            if detach:
+                click.echo(reply["run_id"])
+                return
+            run = rc.run_and_watch(api, reply["run_id"], Console(stderr=True))
+            click.echo(f"{operation}: {dc.landed(api, found, run)}")
+        except rc.RunFailed as error:
+            _fail(str(error))
+
+
+@dataset.command("history")
+@click.argument("dataset_ref", metavar="DATASET")
+@URL_OPTION
+@friendly_errors
+def dataset_history(dataset_ref: str, url: str) -> None:
+    """The steps of DATASET from its upload, the head marked with →."""
+    from rich.console import Console
+
+    from datamill import dataset_client as dc
+    from datamill import run_client as rc
+
+    with rc.api_for(url, _token()) as api:
+        try:
+            found = rc.dataset_id(api, dataset_ref)
+        except rc.RunFailed as error:
+            _fail(str(error))
+        history = api.request("GET", f"/api/v1/datasets/{found}/history")
+    Console().print(dc.history_table(history))
+
+
+def _move(dataset_ref: str, url: str, direction: str) -> None:
+    from datamill import dataset_client as dc
+    from datamill import run_client as rc
+
+    with rc.api_for(url, _token()) as api:
+        try:
+            head = dc.move(api, dataset_ref, direction)
+        except rc.RunFailed as error:
+            _fail(str(error))
+    click.echo(f"head: revision {head['number']} ({head['row_count']:,} rows)")
+
+
+@dataset.command("undo")
+@click.argument("dataset_ref", metavar="DATASET")
+@URL_OPTION
+@friendly_errors
+def dataset_undo(dataset_ref: str, url: str) -> None:
+    """Move DATASET's head one step back."""
+    _move(dataset_ref, url, "undo")
+
+
+@dataset.command("redo")
+@click.argument("dataset_ref", metavar="DATASET")
+@URL_OPTION
+@friendly_errors
+def dataset_redo(dataset_ref: str, url: str) -> None:
+    """Move DATASET's head one step forward again."""
+    _move(dataset_ref, url, "redo")
+
+
+@main.command("operations")
+@URL_OPTION
+@friendly_errors
+def operations_list(url: str) -> None:
+    """The cleaning operations a server offers (parameters marked ? are optional)."""
+    from rich.console import Console
+
+    from datamill import dataset_client as dc
+    from datamill import run_client as rc
+
+    with rc.api_for(url, _token()) as api:
+        reply = api.request("GET", "/api/v1/operations")
+    Console().print(dc.operations_table(reply["data"]))
+
+
 @main.command("run")
 @click.argument("pipeline")
 @click.option(

@@ -135,6 +135,14 @@ class Settings(BaseSettings):
             "Administrators are not limited."
         ),
     )
+    operations_queue: str = Field(
+        default="default",
+        pattern=r"^[a-z][a-z0-9_-]{0,63}$",
+        description=(
+            "The queue cleaning operations run on: a queue of workers with the memory for "
+            "large tables, say (`datamill worker --queues operations`)."
+        ),
+    )
     heartbeat_seconds: float = Field(
         default=5.0, gt=0, description="How often a worker tells that it is alive, in seconds."
     )

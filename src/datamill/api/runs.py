@@ -136,11 +136,14 @@ def list_(
     pipeline: Annotated[str | None, Query(max_length=64, description="A pipeline name.")] = None,
     state: Annotated[str | None, Query(pattern=f"^({RUN_STATES})$")] = None,
     owner: Annotated[str | None, Query(max_length=64, description="A username.")] = None,
+    dataset: Annotated[
+        str | None, Query(max_length=36, description="A dataset id: its cleaning operations.")
+    ] = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> ListReply[RunPublic]:
     """Runs newest first: yours (admins: everyone's, or `owner`'s)."""
-    filters = queries.RunFilters(pipeline=pipeline, state=state, owner=owner)
+    filters = queries.RunFilters(pipeline=pipeline, dataset=dataset, state=state, owner=owner)
     items, total = queries.list_runs(db, user, filters, offset, limit)
     return ListReply(data=items, count=total)
 

@@ -426,6 +426,12 @@ _OP_VALUES: dict[str, Callable[[Column, Any, _RegexCheck], FilterValue]] = {
 # -- coercion --------------------------------------------------------------------------------------
 
 
+def coerce_value(value: Any, column: Column) -> Scalar:
+    """``value`` (JSON) read as a value of ``column``'s type, strictly; ``ValueError`` naming
+    what was expected otherwise."""
+    return _coerce_value(value, column)
+
+
 def _coerce_value(value: Any, column: Column) -> Scalar:
     """``value`` as the Python value of the column's type, or ``_BadValue`` saying what fits."""
     if isinstance(value, list | dict) or value is None:

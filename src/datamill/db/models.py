@@ -157,6 +157,39 @@ class Revision(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class DatasetStep(Base):
+    """One operation in a dataset's history: the line of steps from the upload to the newest.
+
+    ``position`` counts from 1 (0 is the uploaded revision). ``revision_id`` is the revision the
+    step made; ``stale`` marks a step whose revision was computed from an earlier step's old
+    result (an earlier step was edited) and must be run again with its stored parameters.
+    """
+
+    __tablename__ = "dataset_steps"
+    __table_args__ = (UniqueConstraint("dataset_id", "position"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    dataset_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    operation: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    revision_id: Mapped[str] = mapped_column(String(36))
+    stale: Mapped[bool] = mapped_column(Boolean, default=False)
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    run_id: Mapped[str | None] = mapped_column(
+        ForeignKey("runs.id", ondelete="SET NULL"), default=None
+    )
+    author_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship(lazy="joined")
+
+
 class Task(Base):
     """A registered task (code an admin vouched for): its parsed spec and the text it came from."""
 
@@ -213,21 +246,27 @@ class PipelineVersion(Base):
 
 
 class Run(Base):
-    """One execution of a pinned pipeline version.
+    """One execution of a pinned pipeline version, or of operations on a dataset.
 
-    ``state`` is ``queued | running | succeeded | failed | cancelled``.
+    ``state`` is ``queued | running | succeeded | failed | cancelled``. A run of dataset
+    operations has no pipeline: ``spec`` holds the pipeline document Datamill made for it, and
+    ``dataset_id`` the dataset whose history its steps land in.
     """
 
     __tablename__ = "runs"
     __table_args__ = (Index("ix_runs_owner_id_state", "owner_id", "state"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    pipeline_id: Mapped[str] = mapped_column(
-        ForeignKey("pipelines.id", ondelete="CASCADE"), index=True
+    pipeline_id: Mapped[str | None] = mapped_column(
+        ForeignKey("pipelines.id", ondelete="CASCADE"), index=True, default=None
     )
-    pipeline_version_id: Mapped[str] = mapped_column(
-        ForeignKey("pipeline_versions.id", ondelete="CASCADE"), index=True
+    pipeline_version_id: Mapped[str | None] = mapped_column(
+        ForeignKey("pipeline_versions.id", ondelete="CASCADE"), index=True, default=None
     )
+    dataset_id: Mapped[str | None] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), index=True, default=None
+    )
+    spec: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     state: Mapped[str] = mapped_column(String(16), default="queued")
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from datamill.db.models import Revision
-from datamill.runs.effects import Event, RunUpdated, StepUpdated
+from datamill.runs.effects import Event, HeadMoved, RunUpdated, StepUpdated
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ def run_message(run_id: str, event: Event) -> Message:
     """The wire message of an event a run transition emitted."""
     if isinstance(event, RunUpdated):
         return Message(event.type, run_id, iso(event.at), {"run_id": run_id, "state": event.state})
+    if isinstance(event, HeadMoved):
+        return head_message(event, run_id)
     assert isinstance(event, StepUpdated)
     data = {
         "run_id": run_id,
@@ -82,15 +84,28 @@ def progress_message(
     return Message("step.progress", run_id, now_iso(), data)
 
 
-def revision_message(revision: Revision) -> Message:
-    """The ``dataset.revision`` event telling that a dataset has a new (head) revision."""
-    data = {
-        "dataset_id": revision.dataset_id,
-        "revision_id": revision.id,
-        "number": revision.number,
-        "rows": revision.row_count,
-        "columns": [{"name": c["name"], "type": c["type"]} for c in revision.columns],
-    }
-    return Message(
-        "dataset.revision", revision.dataset_id, iso(revision.created_at.timestamp()), data
+def revision_message(revision: Revision, at: float | None = None) -> Message:
+    """The ``dataset.revision`` event telling that a dataset's head is ``revision`` (new, or
+    moved to by undo and redo: then ``at`` is when)."""
+    moved = HeadMoved(
+        revision.dataset_id,
+        revision.id,
+        revision.number,
+        revision.row_count,
+        tuple((c["name"], c["type"]) for c in revision.columns),
+        revision.created_at.timestamp() if at is None else at,
     )
+    return head_message(moved)
+
+
+def head_message(event: HeadMoved, run_id: str | None = None) -> Message:
+    data: dict[str, Any] = {
+        "dataset_id": event.dataset,
+        "revision_id": event.revision,
+        "number": event.number,
+        "rows": event.rows,
+        "columns": [{"name": name, "type": kind} for name, kind in event.columns],
+    }
+    if run_id is not None:
+        data["run_id"] = run_id
+    return Message(event.type, event.dataset, iso(event.at), data)

@@ -146,6 +146,17 @@ def reference_errors(value: Any, loc: Loc = ()) -> list[Error]:
     return errors
 
 
+def escaped(value: Any) -> Any:
+    """``value`` with every ``${`` in its strings written ``$${``: it resolves to itself."""
+    if isinstance(value, str):
+        return value.replace("${", "$${")
+    if isinstance(value, list):
+        return [escaped(item) for item in value]
+    if isinstance(value, dict):
+        return {key: escaped(item) for key, item in value.items()}
+    return value
+
+
 def is_literal(value: Any) -> bool:
     """Whether a nested structure holds no reference at all (``$${`` escapes aside)."""
     return not any(

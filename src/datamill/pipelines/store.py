@@ -136,6 +136,14 @@ def version_spec(db: Session, version_id: str) -> PipelineSpec:
     return spec
 
 
+def own_spec(run_id: str, document: Mapping[str, Any]) -> PipelineSpec:
+    """The pipeline a run keeps itself (a run of dataset operations), parsed once per run."""
+    spec: PipelineSpec = _specs.get_or_build(
+        ("run", run_id), lambda: pipeline_from_document(document)
+    )
+    return spec
+
+
 def pinned_task(document: Mapping[str, Any]) -> TaskSpec:
     """The task spec a run's step pinned (``RunStep.task``), parsed once per content: the steps
     of every run of a pipeline pin the same few documents."""

@@ -78,7 +78,21 @@ class RunUpdated:
     at: float
 
 
-Event = StepUpdated | RunUpdated
+@dataclass(frozen=True)
+class HeadMoved:
+    """A step of a run of operations made a revision, now its dataset's head (wire type
+    ``dataset.revision``, about the dataset)."""
+
+    type: ClassVar[str] = "dataset.revision"
+    dataset: str
+    revision: str
+    number: int
+    rows: int
+    columns: tuple[tuple[str, str], ...]
+    at: float
+
+
+Event = StepUpdated | RunUpdated | HeadMoved
 
 
 @dataclass(frozen=True)

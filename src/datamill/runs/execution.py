@@ -48,11 +48,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from datamill.config import Settings
 from datamill.pipelines.references import UnresolvedReference, interpolated, resolve
-from datamill.pipelines.store import pinned_task, version_spec
+from datamill.pipelines.store import pinned_task
 from datamill.pipelines.tasks import TaskSpec, render_argv, validate_task_params
 from datamill.runs import machine
 from datamill.runs.effects import Outcome
-from datamill.runs.orchestrator import LoadedRun, apply, apply_and_read
+from datamill.runs.orchestrator import LoadedRun, apply, apply_and_read, run_spec
 from datamill.runs.produced import Produced, produced_files, record_artifacts
 from datamill.runs.progress import LogFollower, OnProgress, Progress
 from datamill.runs.steplog import CappedLog, append_capped, cut_log
@@ -110,6 +110,25 @@ class Job:
     task: TaskSpec
     inputs: dict[str, Any]
     params: dict[str, Any]
+    dataset_id: str | None = None
+    """For an operation in a run of operations: the dataset its result becomes a revision of."""
+
+
+@dataclass(frozen=True)
+class MadeRevision:
+    """The file an operation wrote as a dataset's next revision; its row is inserted when the
+    success is recorded (and the file removed if it is not)."""
+
+    id: str
+    dataset_id: str
+    path: str
+    """Relative to the revisions directory."""
+    file: str
+    """Where it is on this machine: removed if the success is not recorded."""
+    row_count: int
+    size_bytes: int
+    columns: list[dict[str, str]]
+    changes: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -123,6 +142,8 @@ class Result:
     """How long a timed-out attempt ran."""
     produced: tuple[Produced, ...] = ()
     """The file and table outputs of a success: its artifacts."""
+    revision: MadeRevision | None = None
+    """The revision an operation on a dataset made."""
 
 
 def execute_attempt(
@@ -190,7 +211,7 @@ def prepare_job(db: Session, run: LoadedRun, step: str) -> Job:
 
     Raises :class:`StepError` when a reference has no value or a parameter is invalid.
     """
-    spec = version_spec(db, run.pipeline_version_id)
+    spec = run_spec(db, run.id, run.pipeline_version_id, run.spec)
     finished = {
         name: dict(record.outputs)
         for name, record in run.record.steps.items()
@@ -205,6 +226,8 @@ def prepare_job(db: Session, run: LoadedRun, step: str) -> Job:
         raise StepError(f"{'.'.join(map(str, missing.loc))}: {missing}") from None
     inputs = {name: value for name, value in values.items() if name in task.inputs}
     given = {name: value for name, value in values.items() if name not in task.inputs}
+    if task.kind == "operation":  # checked by the operation's own model, against the table
+        return Job(task, inputs, given, run.dataset_id)
     params, errors = validate_task_params(task, given)
     if errors:
         raise StepError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors))
@@ -224,6 +247,10 @@ def run_job(
     ``new_session=False`` keeps a command in this process's group (see :func:`run_process`).
     """
     data_dir = settings.data_dir
+    if job.task.kind == "operation":
+        from datamill.operations.execute import run_operation
+
+        return run_operation(job, settings, workdir, on_progress)
     try:
         make_workdir(workdir)
         staged = stage_inputs(job.task, job.inputs, data_dir, workdir)
@@ -711,7 +738,11 @@ def record_result(
     db: Session, run_id: str, step: str, attempt: int, result: Result, now: datetime
 ) -> Outcome:
     """Apply the transition that ``result`` calls for; a success that is applied records its
-    artifacts in the same transaction. The caller commits."""
+    artifacts (or lands its revision) in the same transaction. The caller commits."""
+    if result.revision is not None:
+        from datamill.operations.landing import record_landing
+
+        return record_landing(db, run_id, step, attempt, result, now)
     if result.status == "succeeded":
         args: tuple[Any, ...] = (machine.succeeded, step, attempt, result.outputs)
     elif result.status == "failed":

@@ -26,7 +26,8 @@ from datamill.db.models import (
     utcnow,
 )
 from datamill.pipelines.graph import Graph, step_dependencies
-from datamill.pipelines.store import TaskRow, task_rows, task_spec, version_spec
+from datamill.pipelines.pipeline import PipelineSpec
+from datamill.pipelines.store import TaskRow, own_spec, pinned_task, task_rows, version_spec
 from datamill.problems import NotFound
 from datamill.runs import machine
 from datamill.runs.effects import Effect, Outcome
@@ -59,6 +60,8 @@ STEPS = cast(Table, RunStep.__table__)
 _RUN_COLUMNS = (
     RUNS.c.id,
     RUNS.c.pipeline_version_id,
+    RUNS.c.dataset_id,
+    RUNS.c.spec,
     RUNS.c.params,
     RUNS.c.inputs,
     RUNS.c.state,
@@ -99,7 +102,11 @@ class LoadedRun:
     """
 
     id: str
-    pipeline_version_id: str
+    pipeline_version_id: str | None
+    dataset_id: str | None
+    """The dataset whose history a run of operations lands in; None for a pipeline's run."""
+    spec: dict[str, Any] | None
+    """The pipeline document of a run Datamill made itself (no pipeline version behind it)."""
     params: dict[str, Any]
     inputs: dict[str, Any]
     stamps: RunStamps
@@ -130,19 +137,62 @@ def create_run(
     spec = version_spec(db, version_id)
     names = {step.task for step in spec.steps.values()}
     tasks = _tasks(db, names) if tasks is None or not names <= tasks.keys() else tasks
-    pinned = {name: task_spec(tasks[step.task]) for name, step in spec.steps.items()}
-    limits = {name: task.retries + 1 for name, task in pinned.items()}
-    queues = {name: task.queue for name, task in pinned.items()}
-    outcome = machine.plan(new_run(_graph(db, version_id), limits, queues), now.timestamp())
-    run_id = run_id or new_id()
-    conn = db.connection()
+    documents = {name: tasks[step.task].spec for name, step in spec.steps.items()}
     run = {
-        "id": run_id,
+        "id": run_id or new_id(),
         "pipeline_id": pipeline_id,
         "pipeline_version_id": version_id,
+        "dataset_id": None,
+        "spec": None,
         "owner_id": owner_id,
         "params": dict(params),
         "inputs": dict(inputs),
+    }
+    return _insert_run(db, run, spec, _graph(db, version_id), documents, now)
+
+
+def create_dataset_run(
+    db: Session,
+    dataset_id: str,
+    owner_id: str,
+    spec: PipelineSpec,
+    tasks: Mapping[str, Mapping[str, Any]],
+    inputs: Mapping[str, Any],
+    now: datetime,
+) -> tuple[str, list[Effect]]:
+    """A run of operations on a dataset: ``spec`` is the pipeline Datamill made for it (kept in
+    the run), ``tasks`` the task document each step pins, by step name."""
+    run = {
+        "id": new_id(),
+        "pipeline_id": None,
+        "pipeline_version_id": None,
+        "dataset_id": dataset_id,
+        "spec": spec.document(),
+        "owner_id": owner_id,
+        "params": {},
+        "inputs": dict(inputs),
+    }
+    return _insert_run(db, run, spec, step_dependencies(spec), tasks, now)
+
+
+def _insert_run(
+    db: Session,
+    run: dict[str, Any],
+    spec: PipelineSpec,
+    graph: Graph,
+    documents: Mapping[str, Mapping[str, Any]],
+    now: datetime,
+) -> tuple[str, list[Effect]]:
+    """Insert the run ``run`` and a row per step pinning its task document, planned first so
+    that the rows are written once: the run's id and its first effects."""
+    pinned = {name: pinned_task(document) for name, document in documents.items()}
+    limits = {name: task.retries + 1 for name, task in pinned.items()}
+    queues = {name: task.queue for name, task in pinned.items()}
+    outcome = machine.plan(new_run(graph, limits, queues), now.timestamp())
+    conn = db.connection()
+    stamps = run_values(RunStamps("queued"), outcome.run, now)
+    row = {
+        **run,
         "outputs": {},
         "created_at": now,
         "state": "queued",
@@ -150,19 +200,21 @@ def create_run(
         "finished_at": None,
         "error": None,
     }
-    conn.execute(_INSERT_RUN, {**run, **run_values(RunStamps("queued"), outcome.run, now)})
+    conn.execute(_INSERT_RUN, {**row, **stamps})
     for name, step in spec.steps.items():
-        row = {
-            "id": new_id(),
-            "run_id": run_id,
-            "name": name,
-            "task_name": step.task,
-            "task": dict(tasks[step.task].spec),
-            "queue": pinned[name].queue,
-            **step_values(outcome.run.steps[name]),
-        }
-        conn.execute(_INSERT_STEP, row)
-    return run_id, list(outcome.effects)
+        conn.execute(
+            _INSERT_STEP,
+            {
+                "id": new_id(),
+                "run_id": run["id"],
+                "name": name,
+                "task_name": step.task,
+                "task": dict(documents[name]),
+                "queue": pinned[name].queue,
+                **step_values(outcome.run.steps[name]),
+            },
+        )
+    return str(run["id"]), list(outcome.effects)
 
 
 def _tasks(db: Session, names: set[str]) -> Mapping[str, TaskRow]:
@@ -208,15 +260,18 @@ def load_run(db: Session, run_id: str, *, lock: bool) -> LoadedRun:
         for row in rows
         if row.step_id is not None
     }
-    record = RunRecord(
-        first.state,
-        {name: step_record(row) for name, row in steps.items()},
-        _graph(db, first.pipeline_version_id),
+    graph = (
+        _graph(db, first.pipeline_version_id)
+        if first.pipeline_version_id is not None
+        else _own_graph(first.id, first.spec)
     )
+    record = RunRecord(first.state, {name: step_record(row) for name, row in steps.items()}, graph)
     stamps = RunStamps(first.state, first.started_at, first.finished_at, first.error)
     return LoadedRun(
         first.id,
         first.pipeline_version_id,
+        first.dataset_id,
+        first.spec,
         first.params,
         first.inputs,
         stamps,
@@ -414,6 +469,28 @@ def _graph(db: Session, version_id: str) -> Graph:
     """What each step of a pipeline version depends on; versions never change, so it is worked
     out once per process."""
     return _graphs.get_or_build(version_id, lambda: step_dependencies(version_spec(db, version_id)))
+
+
+def _own_graph(run_id: str, document: Mapping[str, Any] | None) -> Graph:
+    """The graph of a run that keeps its own pipeline document, worked out once per process."""
+    return _graphs.get_or_build(
+        f"run:{run_id}", lambda: step_dependencies(run_spec(None, run_id, None, document))
+    )
+
+
+def run_spec(
+    db: Session | None,
+    run_id: str,
+    version_id: str | None,
+    document: Mapping[str, Any] | None,
+) -> PipelineSpec:
+    """The pipeline a run follows: its pinned version's, or the one it keeps (cached by run)."""
+    if version_id is not None:
+        assert db is not None
+        return version_spec(db, version_id)
+    if document is None:
+        raise NotFound(f"Run {run_id!r} has neither a pipeline version nor a spec.")
+    return own_spec(run_id, document)
 
 
 def _latest_time(outcome: Outcome) -> datetime:

@@ -26,7 +26,7 @@ from datamill.db.models import (
 from datamill.pipelines.graph import step_dependencies
 from datamill.pipelines.pipeline import PipelineSpec
 from datamill.pipelines.references import UnresolvedReference, resolve
-from datamill.pipelines.store import pipeline_spec
+from datamill.pipelines.store import own_spec, pipeline_spec
 from datamill.problems import NotFound
 from datamill.schemas.runs import (
     ArtifactPublic,
@@ -40,6 +40,7 @@ from datamill.schemas.runs import (
 @dataclass(frozen=True)
 class RunFilters:
     pipeline: str | None = None
+    dataset: str | None = None
     state: str | None = None
     owner: str | None = None
 
@@ -52,20 +53,22 @@ def visible_run(db: Session, user: User, run_id: str) -> Run:
     return run
 
 
-def _listed() -> Select[Run, str, int, str]:
+def _listed() -> Select[Run, str | None, int | None, str]:
+    """Runs with their pipeline's name and version (none for a run of dataset operations)."""
     return (
         select(Run, Pipeline.name, PipelineVersion.version, User.username)
-        .join(Pipeline, Pipeline.id == Run.pipeline_id)
-        .join(PipelineVersion, PipelineVersion.id == Run.pipeline_version_id)
+        .outerjoin(Pipeline, Pipeline.id == Run.pipeline_id)
+        .outerjoin(PipelineVersion, PipelineVersion.id == Run.pipeline_version_id)
         .join(User, User.id == Run.owner_id)
     )
 
 
-def _public(run: Run, pipeline: str, version: int, owner: str) -> RunPublic:
+def _public(run: Run, pipeline: str | None, version: int | None, owner: str) -> RunPublic:
     return RunPublic(
         id=run.id,
         pipeline=pipeline,
         version=version,
+        dataset=run.dataset_id,
         owner=owner,
         state=run.state,
         params=run.params,
@@ -88,6 +91,8 @@ def list_runs(
         where.append(User.username == filters.owner)
     if filters.pipeline is not None:
         where.append(Pipeline.name == filters.pipeline)
+    if filters.dataset is not None:
+        where.append(Run.dataset_id == filters.dataset)
     if filters.state is not None:
         where.append(Run.state == filters.state)
     query = _listed().where(*where)
@@ -98,12 +103,12 @@ def list_runs(
 
 def run_detail(db: Session, run: Run) -> RunDetail:
     """The run with each step (in the pipeline's order), its outputs so far and its artifacts."""
-    version = db.get(PipelineVersion, run.pipeline_version_id)
-    pipeline = db.get(Pipeline, run.pipeline_id)
+    version = db.get(PipelineVersion, run.pipeline_version_id) if run.pipeline_version_id else None
+    pipeline = db.get(Pipeline, run.pipeline_id) if run.pipeline_id else None
     owner = db.get(User, run.owner_id)
-    if version is None or pipeline is None or owner is None:
+    if owner is None or (run.spec is None and (version is None or pipeline is None)):
         raise NotFound(f"The pipeline of run {run.id!r} is gone.")
-    spec = pipeline_spec(version)
+    spec = pipeline_spec(version) if version is not None else own_spec(run.id, run.spec or {})
     graph = step_dependencies(spec)
     rows = {
         row.name: row
@@ -123,7 +128,12 @@ def run_detail(db: Session, run: Run) -> RunDetail:
     )
     finished = {name: row.outputs for name, row in rows.items() if row.state == "succeeded"}
     return RunDetail(
-        **_public(run, pipeline.name, version.version, owner.username).model_dump(),
+        **_public(
+            run,
+            pipeline.name if pipeline else None,
+            version.version if version else None,
+            owner.username,
+        ).model_dump(),
         outputs=run_outputs(spec, run, finished),
         steps=steps,
         artifacts=[

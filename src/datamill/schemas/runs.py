@@ -34,8 +34,11 @@ class RunPublic(BaseModel):
     """A run in a list: what ran, for whom, and how it stands (no steps)."""
 
     id: str
-    pipeline: str = Field(description="The pipeline's name.")
-    version: int
+    pipeline: str | None = Field(description="The pipeline's name; none for dataset operations.")
+    version: int | None
+    dataset: str | None = Field(
+        description="For a run of cleaning operations: the dataset they change."
+    )
     owner: str = Field(description="The owner's username.")
     state: str = Field(description="queued, running, succeeded, failed or cancelled.")
     params: dict[str, Any]

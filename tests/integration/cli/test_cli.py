@@ -190,6 +190,50 @@ def test_run_refused_by_the_pipeline_names_every_problem_in_one_line(
     assert "inputs.sales" in out
 
 
+def test_dataset_op_waits_for_the_revision_and_history_undo_follow(
+    demo_env: dict[str, str], server: str
+) -> None:
+    sales = "Coffee shop sales"
+    code, out = run(
+        demo_env, "dataset", "op", sales, "drop-duplicates", "--param", 'columns=["order_id"]',
+        "--url", server,
+    )  # fmt: skip
+
+    assert code == 0, out
+    assert out.strip().splitlines()[-1].startswith("drop-duplicates: revision 2: ")
+    code, out = run(demo_env, "dataset", "history", sales, "--url", server)
+    assert code == 0 and "drop-duplicates" in out and "(upload)" in out
+    code, out = run(demo_env, "dataset", "undo", sales, "--url", server)
+    assert (code, out.startswith("head: revision 1 (")) == (0, True)
+    code, out = run(demo_env, "dataset", "undo", sales, "--url", server)
+    assert (code, out) == (
+        1,
+        "error: There is nothing to undo: the head is the uploaded revision.\n",
+    )
+
+
+def test_dataset_op_with_a_bad_parameter_or_failing_data_is_one_line(
+    demo_env: dict[str, str], server: str
+) -> None:
+    sales = "Coffee shop sales"
+    code, out = run(demo_env, "dataset", "op", sales, "round", "--param", "column=city",
+                    "--url", server)  # fmt: skip
+    assert code == 1
+    assert out == (
+        "error: The parameters of round are not valid: body.params.column: column 'city' is text; "
+        "expected int or float.\n"
+    )
+    code, out = run(
+        demo_env, "dataset", "op", sales, "change-type", "--param", "column=unit_price",
+        "--param", "to=float", "--param", "strict=true", "--url", server,
+    )  # fmt: skip
+    assert code == 1
+    assert out.splitlines()[-1].startswith("error: the operation failed: ")
+    assert "cannot be read as float" in out
+    code, out = run(demo_env, "operations", "--url", server)
+    assert code == 0 and "fill-statistic" in out
+
+
 def test_runs_show_of_an_unknown_run_is_one_line(demo_env: dict[str, str], server: str) -> None:
     code, out = run(demo_env, "runs", "show", "not-a-run", "--url", server)
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import psutil
 import psycopg
+import pyarrow.parquet as pq
 import pytest
 import redis
 from kombu import Connection, Exchange, Queue
@@ -30,13 +31,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from datamill.auth.users import create_user
 from datamill.config import Settings
+from datamill.datasets.engine import Engine
+from datamill.datasets.ingest import IngestOptions
+from datamill.datasets.revisions import commit_new_dataset
 from datamill.db.engine import make_engine, make_session_factory
 from datamill.db.migrate import upgrade
-from datamill.db.models import RunStep, User, Worker, utcnow
+from datamill.db.models import Dataset, DatasetStep, Revision, RunStep, User, Worker, utcnow
 from datamill.events.bus import MemoryBus
 from datamill.executors.base import deliverer
 from datamill.executors.celery import CeleryExecutor, WorkerStartError, run_worker, task_id
 from datamill.executors.registry import DOWN, UP
+from datamill.operations.submission import apply_operations
 from datamill.runs import machine
 from datamill.runs.effects import Effect
 from datamill.runs.orchestrator import apply
@@ -428,3 +433,40 @@ def _silent(sessions: sessionmaker[Session], worker_id: str, settings: Settings)
         assert row is not None
         age = (utcnow() - row.last_heartbeat_at).total_seconds()
         return age >= settings.heartbeat_timeout_seconds
+
+
+def test_a_recipe_of_operations_runs_on_celery_and_lands_one_revision_per_step(
+    cluster: Cluster, owner: User, tmp_path: Path
+) -> None:
+    raw = tmp_path / "prices.csv"
+    raw.write_text("city,price\noslo,3\nrome,\noslo,3\n", encoding="utf-8")
+    settings = cluster.settings.model_copy(update={"operations_queue": cluster.queue})
+    with cluster.sessions() as db:
+        engine = Engine("256MB", tmp_path / "duck")
+        dataset, _, _ = commit_new_dataset(
+            db, settings, engine, owner, raw, "prices.csv", "prices", IngestOptions()
+        )
+        engine.close()
+        steps = [
+            ("fill-constant", {"column": "price", "value": 0}),
+            ("drop-duplicates", {}),
+            ("change-case", {"columns": ["city"], "case": "title"}),
+        ]
+        run_id, effects = apply_operations(db, settings, dataset.id, owner.id, steps, utcnow())
+        db.commit()
+    cluster.deliver(run_id, effects)
+
+    run = finished(cluster.sessions, run_id)
+
+    assert (run.state, run.error) == ("succeeded", None)
+    with cluster.sessions() as db:
+        stored = db.get(Dataset, dataset.id)
+        assert stored is not None
+        head = db.get(Revision, stored.head_revision_id)
+        assert head is not None and head.number == 4 and head.row_count == 2
+        positions = db.scalars(
+            select(DatasetStep.position).where(DatasetStep.dataset_id == dataset.id)
+        ).all()
+        assert sorted(positions) == [1, 2, 3]
+    table = pq.read_table(cluster.settings.revisions_dir / head.path).to_pylist()
+    assert table == [{"city": "Oslo", "price": 3}, {"city": "Rome", "price": 0}]

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import duckdb
 
 from datamill.datasets.engine import Engine
 from datamill.datasets.ingest.job import Job
@@ -30,14 +34,27 @@ def copy_to_parquet(
     job: Job, relation: str, described: Sequence[tuple[str, str]], names: Sequence[str]
 ) -> tuple[list[Column], int]:
     """Write the relation to ``out``, each column cast to its Datamill storage type."""
-    select = ", ".join(
+    with closing(job.engine.cursor()) as cursor:
+        return copy_select(cursor, f"SELECT * FROM {relation}", [], described, names, job.out)
+
+
+def copy_select(
+    cursor: duckdb.DuckDBPyConnection,
+    select: str,
+    params: Sequence[Any],
+    described: Sequence[tuple[str, str]],
+    names: Sequence[str],
+    out: Path,
+) -> tuple[list[Column], int]:
+    """Write the rows of ``select`` to ``out``, each column cast to its Datamill storage type
+    and renamed to ``names``; the columns written and the row count."""
+    casts = ", ".join(
         f"{_cast(source, kind)} AS {quote_ident(name)}"
         for (source, kind), name in zip(described, names, strict=True)
     )
     options = f"FORMAT parquet, ROW_GROUP_SIZE {_ROW_GROUP_TARGET}, COMPRESSION zstd"
-    sql = f"COPY (SELECT {select} FROM {relation}) TO {literal(str(job.out))} ({options})"
-    with closing(job.engine.cursor()) as cursor:
-        row = cursor.execute(sql).fetchone()
+    sql = f"COPY (SELECT {casts} FROM ({select})) TO {literal(str(out))} ({options})"
+    row = cursor.execute(sql, list(params)).fetchone()
     columns = [
         Column(name=name, type=cast_target(kind))
         for (_, kind), name in zip(described, names, strict=True)

@@ -1,0 +1,279 @@
+"""Cleaning operations through the API: queued as runs on a real worker, landing as revisions,
+with history, undo and redo, edits of earlier steps, and every refusal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.fixtures.datasets import SMALL_CSV, upload
+from tests.fixtures.runs import wait_for_run
+
+
+def finished(run: dict[str, Any]) -> bool:
+    return run["state"] in ("succeeded", "failed", "cancelled")
+
+
+def apply(
+    client: TestClient, dataset: str, op: str, expect: int = 202, **params: Any
+) -> dict[str, Any]:
+    response = client.post(
+        f"/api/v1/datasets/{dataset}/operations", json={"op": op, "params": params}
+    )
+    assert response.status_code == expect, response.text
+    reply: dict[str, Any] = response.json()
+    return reply
+
+
+def applied(client: TestClient, dataset: str, op: str, **params: Any) -> dict[str, Any]:
+    """Apply and wait for the run to end; the run."""
+    run_id = apply(client, dataset, op, **params)["run_id"]
+    return wait_for_run(client, run_id, finished)
+
+
+def rows(client: TestClient, dataset: str) -> list[list[Any]]:
+    body: dict[str, Any] = client.get(f"/api/v1/datasets/{dataset}/rows").json()
+    return list(body["rows"])
+
+
+def history(client: TestClient, dataset: str) -> dict[str, Any]:
+    reply: dict[str, Any] = client.get(f"/api/v1/datasets/{dataset}/history").json()
+    return reply
+
+
+@pytest.fixture
+def fruit(pool_client: TestClient) -> str:
+    return str(upload(pool_client, SMALL_CSV, "fruit.csv")["id"])
+
+
+def test_the_catalogue_lists_every_operation_with_its_schema(pool_client: TestClient) -> None:
+    body = pool_client.get("/api/v1/operations").json()
+    names = {item["name"] for item in body["data"]}
+    assert {"fill-constant", "drop-duplicates", "treat-outliers", "merge-clusters"} <= names
+    assert body["count"] == len(body["data"]) >= 30
+    fill = next(item for item in body["data"] if item["name"] == "fill-constant")
+    assert fill["params"]["properties"]["column"]["x-column"]["new"] is False
+    assert fill["family"] == "missing" and fill["example"]
+
+
+def test_an_operation_lands_as_the_new_head_revision(pool_client: TestClient, fruit: str) -> None:
+    run = applied(pool_client, fruit, "fill-constant", column="price", value=0)
+    assert run["state"] == "succeeded", run
+    assert run["dataset"] == fruit and run["pipeline"] is None
+    dataset = pool_client.get(f"/api/v1/datasets/{fruit}").json()
+    assert dataset["head_revision"]["number"] == 2
+    assert dataset["head_revision"]["source"]["operation"] == "fill-constant"
+    assert [row[2] for row in rows(pool_client, fruit)] == [1.5, 0.0, 3.25, 10.0]
+    steps = history(pool_client, fruit)["steps"]
+    assert [(s["position"], s["operation"]) for s in steps] == [(0, None), (1, "fill-constant")]
+    assert steps[1]["params"] == {"column": "price", "value": 0}
+    assert steps[1]["changes"]["filled"] == 1 and steps[1]["author"] == "boss"
+
+
+def test_undo_and_redo_move_the_head_along_the_history(pool_client: TestClient, fruit: str) -> None:
+    applied(pool_client, fruit, "delete-rows", rows=[0])
+    applied(pool_client, fruit, "change-case", columns=["name"], case="upper")
+    assert [r[1] for r in rows(pool_client, fruit)] == ["BANANA", "CHERRY", "DÜRÜM"]
+    undone = pool_client.post(f"/api/v1/datasets/{fruit}/undo")
+    assert undone.status_code == 200 and undone.json()["number"] == 2
+    assert [r[1] for r in rows(pool_client, fruit)] == ["banana", "cherry", "Dürüm"]
+    state = history(pool_client, fruit)
+    assert (state["head"], state["can_undo"], state["can_redo"]) == (1, True, True)
+    assert pool_client.post(f"/api/v1/datasets/{fruit}/redo").json()["number"] == 3
+    assert pool_client.post(f"/api/v1/datasets/{fruit}/redo").status_code == 409
+    pool_client.post(f"/api/v1/datasets/{fruit}/undo")
+    pool_client.post(f"/api/v1/datasets/{fruit}/undo")
+    nothing = pool_client.post(f"/api/v1/datasets/{fruit}/undo")
+    assert nothing.status_code == 409 and "nothing to undo" in nothing.json()["detail"]
+    assert len(rows(pool_client, fruit)) == 4
+
+
+def test_an_operation_after_an_undo_drops_the_redo_branch_until_purged(
+    pool_client: TestClient, fruit: str
+) -> None:
+    applied(pool_client, fruit, "delete-rows", rows=[0])
+    pool_client.post(f"/api/v1/datasets/{fruit}/undo")
+    applied(pool_client, fruit, "delete-rows", rows=[3])
+    state = history(pool_client, fruit)
+    assert [s["operation"] for s in state["steps"]] == [None, "delete-rows"]
+    assert state["steps"][1]["params"] == {"rows": [3]} and not state["can_redo"]
+    revisions = pool_client.get(f"/api/v1/datasets/{fruit}/revisions").json()
+    assert revisions["count"] == 3  # the dropped branch's revision is still there
+    purged = pool_client.post(f"/api/v1/datasets/{fruit}/purge").json()
+    assert purged == {"removed": 1}
+    assert pool_client.get(f"/api/v1/datasets/{fruit}/revisions").json()["count"] == 2
+
+
+def test_editing_a_step_marks_later_steps_stale_and_rerun_brings_them_back(
+    pool_client: TestClient, fruit: str
+) -> None:
+    applied(pool_client, fruit, "fill-constant", column="price", value=0)
+    applied(pool_client, fruit, "derive-column", name="double", expression="price * 2")
+    edit = pool_client.put(
+        f"/api/v1/datasets/{fruit}/history/1", json={"params": {"column": "price", "value": 100}}
+    )
+    assert edit.status_code == 202, edit.text
+    assert wait_for_run(pool_client, edit.json()["run_id"], finished)["state"] == "succeeded"
+    state = history(pool_client, fruit)
+    assert state["head"] == 1 and state["steps"][2]["stale"] and not state["can_redo"]
+    assert pool_client.post(f"/api/v1/datasets/{fruit}/redo").status_code == 409
+    rerun = pool_client.post(f"/api/v1/datasets/{fruit}/history/rerun")
+    assert rerun.status_code == 202, rerun.text
+    assert wait_for_run(pool_client, rerun.json()["run_id"], finished)["state"] == "succeeded"
+    state = history(pool_client, fruit)
+    assert state["head"] == 2 and not state["steps"][2]["stale"]
+    assert [r[-1] for r in rows(pool_client, fruit)] == [3.0, 200.0, 6.5, 20.0]
+    again = pool_client.post(f"/api/v1/datasets/{fruit}/history/rerun")
+    assert again.status_code == 409
+
+
+def test_a_failing_operation_fails_its_run_and_leaves_no_revision(
+    pool_client: TestClient, fruit: str, tmp_path: Path
+) -> None:
+    run = applied(pool_client, fruit, "change-type", column="name", to="int", strict=True)
+    assert run["state"] == "failed"
+    assert "cannot be read as int" in run["steps"][0]["error"]
+    assert pool_client.get(f"/api/v1/datasets/{fruit}").json()["head_revision"]["number"] == 1
+    files = list((tmp_path / "pool" / "revisions" / fruit).glob("*"))
+    assert len(files) == 1  # the upload's file only, no temporary left
+
+
+def test_stale_base_revision_is_a_409(pool_client: TestClient, fruit: str) -> None:
+    first = pool_client.get(f"/api/v1/datasets/{fruit}").json()["head_revision"]["id"]
+    applied(pool_client, fruit, "round", column="price")
+    response = pool_client.post(
+        f"/api/v1/datasets/{fruit}/operations",
+        json={"op": "round", "params": {"column": "price"}, "base_revision": first},
+    )
+    assert response.status_code == 409
+    assert "no longer the head" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        (
+            {"op": "fill-constant", "params": {"column": "nope", "value": 1}},
+            ["body", "params", "column"],
+        ),
+        ({"op": "no-such-op"}, ["body", "op"]),
+        ({"op": "round", "params": {"column": "name"}}, ["body", "params", "column"]),
+        (
+            {"op": "round", "params": {"column": "price", "digits": 99}},
+            ["body", "params", "digits"],
+        ),
+        (
+            {
+                "op": "derive-column",
+                "params": {"name": "x", "expression": "read_csv('/etc/passwd')"},
+            },
+            ["body", "params", "expression"],
+        ),
+        ({"op": "round", "params": {}, "extra": 1}, ["body", "extra"]),
+    ],
+)
+def test_bad_operations_are_a_422_naming_the_field_and_queue_nothing(
+    alice_client: TestClient, body: dict[str, Any], loc: list[Any]
+) -> None:
+    dataset = upload(alice_client, SMALL_CSV)["id"]
+    response = alice_client.post(f"/api/v1/datasets/{dataset}/operations", json=body)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert loc in [error["loc"] for error in response.json()["errors"]]
+    assert alice_client.get("/api/v1/runs").json()["count"] == 0
+
+
+def test_a_second_operation_while_one_is_queued_is_a_409(alice_client: TestClient) -> None:
+    dataset = upload(alice_client, SMALL_CSV)["id"]  # no worker here: the first stays queued
+    apply(alice_client, dataset, "round", column="price")
+    busy = apply(alice_client, dataset, "round", expect=409, column="price")
+    assert "still running" in busy["detail"]
+    assert alice_client.post(f"/api/v1/datasets/{dataset}/undo").status_code == 409
+
+
+def test_only_the_owner_changes_a_dataset(
+    alice_client: TestClient, client_for: Any, make_user: Any, client: TestClient
+) -> None:
+    dataset = upload(alice_client, SMALL_CSV)["id"]
+    bob = client_for(make_user("bob"))
+    assert apply(bob, dataset, "round", expect=404, column="price")["status"] == 404
+    alice_client.patch(f"/api/v1/datasets/{dataset}", json={"sharing": {"users": ["bob"]}})
+    assert apply(bob, dataset, "round", expect=403, column="price")["status"] == 403
+    assert bob.get(f"/api/v1/datasets/{dataset}/history").status_code == 200
+    assert bob.post(f"/api/v1/datasets/{dataset}/undo").status_code == 403
+    anonymous = client.post(f"/api/v1/datasets/{dataset}/operations", json={"op": "round"})
+    assert anonymous.status_code == 401
+
+
+def test_clusters_preview_then_merge(pool_client: TestClient) -> None:
+    csv = "city\nNew York\nnew york\nNew York \nBoston\nboston\nBoston\nParis\n"
+    dataset = upload(pool_client, csv, "cities.csv")["id"]
+    reply = pool_client.get(f"/api/v1/datasets/{dataset}/clusters", params={"column": "city"})
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["distinct"] == 6 and body["method"] == "fingerprint"
+    york, boston = body["clusters"]  # both of 3 rows: more distinct values first
+    assert boston["rows"] == 3 and boston["suggestion"] == "Boston"
+    assert boston["values"][0] == {"value": "Boston", "count": 2}
+    assert {v["value"] for v in york["values"]} == {"New York", "new york", "New York "}
+    chosen = [{"values": [v["value"] for v in c["values"]], "to": c["suggestion"]}
+              for c in body["clusters"]]  # fmt: skip
+    run = applied(pool_client, dataset, "merge-clusters", column="city", clusters=chosen)
+    assert run["state"] == "succeeded"
+    cities = sorted({row[0] for row in rows(pool_client, dataset)})
+    assert len(cities) == 3 and "Boston" in cities and "Paris" in cities
+    bad = pool_client.get(f"/api/v1/datasets/{dataset}/clusters", params={"column": "nope"})
+    assert bad.status_code == 422
+    assert (
+        pool_client.get(
+            f"/api/v1/datasets/{dataset}/clusters", params={"column": "city", "method": "soundex"}
+        ).status_code
+        == 422
+    )
+
+
+def test_facets_and_ready_views_follow_the_grid_view(alice_client: TestClient) -> None:
+    csv = "city,price\nOslo,1\nRome,2\nOslo,\nOslo,1\nParis,1000\nRome,3\n"
+    dataset = upload(alice_client, csv, "facets.csv")["id"]
+    base = f"/api/v1/datasets/{dataset}"
+    counts = alice_client.get(f"{base}/facets/values", params={"column": "city"}).json()
+    assert counts["values"][0] == {"value": "Oslo", "count": 3}
+    assert (counts["rows"], counts["nulls"], counts["distinct"]) == (6, 0, 3)
+    cheap = '[{"column": "price", "op": "lt", "value": 3}]'
+    filtered = alice_client.get(
+        f"{base}/facets/values", params={"column": "city", "filter": cheap}
+    ).json()
+    assert filtered["rows"] == 3 and filtered["values"][0] == {"value": "Oslo", "count": 2}
+    histogram = alice_client.get(
+        f"{base}/facets/histogram", params={"column": "price", "bins": 2}
+    ).json()
+    assert [b["count"] for b in histogram["bins"]] == [4, 1] and histogram["nulls"] == 1
+    nulls = alice_client.get(f"{base}/views/nulls").json()
+    assert nulls["positions"] == [2] and nulls["total"] == 1
+    dups = alice_client.get(f"{base}/views/duplicates", params={"columns": "city"}).json()
+    assert dups["positions"] == [0, 2, 3, 1, 5] and dups["total"] == 5
+    outliers = alice_client.get(f"{base}/views/outliers", params={"column": "price"}).json()
+    assert outliers["positions"] == [4] and outliers["rows"] == [["Paris", 1000]]
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("facets/values", {"column": "nope"}),
+        ("facets/histogram", {"column": "city"}),
+        ("facets/values", {"column": "city", "filter": "[{"}),
+        ("views/outliers", {}),
+        ("views/duplicates", {"columns": "nope"}),
+        ("views/everything", {}),
+    ],
+)
+def test_bad_facet_requests_are_a_422(
+    alice_client: TestClient, path: str, params: dict[str, str]
+) -> None:
+    dataset = upload(alice_client, "city,price\nOslo,1\n", "f.csv")["id"]
+    response = alice_client.get(f"/api/v1/datasets/{dataset}/{path}", params=params)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
