@@ -36,19 +36,43 @@ def landed(api: Api, dataset: str, run: Mapping[str, Any]) -> str:
     head = api.request("GET", f"/api/v1/datasets/{dataset}")["head_revision"]
     steps = api.request("GET", f"/api/v1/datasets/{dataset}/history")["steps"]
     changes = steps[-1]["changes"] if steps else {}
-    counted = ", ".join(
-        f"{key} {value}"
-        for key, value in changes.items()
-        if key not in {"rows_before", "rows_after"} and value not in ([], None)
-    )
+    said = changed(changes)
     return (
         f"revision {head['number']}: {head['row_count']:,} rows, {len(head['columns'])} columns"
-        + (f" ({counted})" if counted else "")
+        + (f" ({said})" if said else "")
     )
+
+
+def changed(changes: Mapping[str, Any]) -> str:
+    """What an operation changed, in words: columns added, removed, retyped, and its counts."""
+    parts: list[str] = []
+    if changes.get("columns_added"):
+        parts.append("added " + ", ".join(changes["columns_added"]))
+    if changes.get("columns_removed"):
+        parts.append("removed " + ", ".join(changes["columns_removed"]))
+    parts.extend(
+        f"{item['column']} {item['from']} → {item['to']}"
+        for item in changes.get("columns_retyped", [])
+    )
+    before, after = changes.get("rows_before"), changes.get("rows_after")
+    if before is not None and after is not None and before != after:
+        parts.append(f"{before - after:,} rows dropped" if after < before else "")
+    shown = {"columns_added", "columns_removed", "columns_retyped", "rows_before", "rows_after"}
+    parts.extend(
+        f"{key.replace('_', ' ')} {_short(value)}"
+        for key, value in changes.items()
+        if key not in shown and value not in ([], None, {})
+    )
+    return ", ".join(part for part in parts if part)
 
 
 def history_table(history: Mapping[str, Any]) -> Table:
-    table = Table("", "#", "operation", "parameters", "rows", "author", "when")
+    table = Table()
+    for name in ("", "#", "operation"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("parameters", ratio=1)
+    for name in ("rows", "author", "when"):
+        table.add_column(name, no_wrap=True)
     for step in history["steps"]:
         marker = "→" if step["position"] == history["head"] else ""
         if step["stale"]:
@@ -61,7 +85,7 @@ def history_table(history: Mapping[str, Any]) -> Table:
             params,
             f"{step['changes'].get('rows_after', '')}",
             step["author"] or "",
-            step["created_at"][:19].replace("T", " "),
+            step["created_at"][:16].replace("T", " "),
         )
     return table
 

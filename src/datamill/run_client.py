@@ -191,7 +191,8 @@ def watch(api: Api, run_id: str, on_change: Callable[[dict[str, Any]], None]) ->
 
 def steps_table(run: Mapping[str, Any]) -> Table:
     """The run's steps as the live display shows them."""
-    table = Table(title=f"{run['pipeline']} run {run['id']}: {styled(run['state'])}")
+    what = run["pipeline"] or "operations"  # a run of cleaning operations has no pipeline
+    table = Table(title=f"{what} run {run['id']}: {styled(run['state'])}")
     for column in ("step", "task", "state", "attempt", "worker", "time"):
         table.add_column(column)
     for step in run["steps"]:
