@@ -1,5 +1,5 @@
 """Reads for cleaning in the grid: facets (value counts, histograms), ready views of rows with
-nulls, duplicates or outliers, and clusters of similar values.
+nulls, duplicates or outliers, clusters of similar values, and what changed between revisions.
 
 All of them read the head revision under the grid's view (`filter`, `q`) with DuckDB in this
 process, holding no database connection meanwhile; anyone who may read the dataset may ask.
@@ -20,6 +20,7 @@ from datamill.api.deps import ContextDep, DatasetForRead, SessionDep, release
 from datamill.api.params import FilterParam, Offset, RowLimit, SearchParam
 from datamill.context import AppContext
 from datamill.datasets import revisions
+from datamill.datasets.compare import MAX_SAMPLE, Side, compare_revisions
 from datamill.datasets.types import Column
 from datamill.datasets.view import View, parse_view
 from datamill.db.models import Dataset
@@ -30,6 +31,7 @@ from datamill.operations.outliers import Method as OutlierMethod
 from datamill.schemas.operations import (
     ClusterPublic,
     Clusters,
+    Comparison,
     NumericFacet,
     ReadyPage,
     ValueCounts,
@@ -124,6 +126,35 @@ def ready(
     with _reading(db, ctx, dataset, None, None) as (cursor, path, table, _):
         found = facets.ready_view(cursor, path, table, kind, options, offset, limit)
     return ReadyPage.model_validate(found)
+
+
+@router.get("/datasets/{dataset_id}/compare", operation_id="compare_revisions", summary="Compare")
+def compare(
+    dataset: DatasetForRead,
+    db: SessionDep,
+    ctx: ContextDep,
+    from_: Annotated[str, Query(alias="from", max_length=36, description="A revision id.")],
+    to: Annotated[
+        str | None, Query(max_length=36, description="A revision id (default: the head).")
+    ] = None,
+    key: Annotated[
+        list[str] | None, Query(max_length=20, description="Columns that identify a row.")
+    ] = None,
+    sample: Annotated[int, Query(ge=0, le=MAX_SAMPLE)] = 20,
+) -> Comparison:
+    """Columns added, removed and retyped, and rows added, removed and changed (with a sample)
+    from one revision to another. Rows are matched by `key` if given, else by position when
+    both have as many rows, else by content."""
+    old = revisions.get_revision(db, dataset, from_)
+    new = revisions.get_revision(db, dataset, to) if to else revisions.head_revision(db, dataset)
+    release(db)
+    sides = [
+        Side(revisions.revision_file(ctx.settings, r), revisions.revision_columns(r), r.row_count)
+        for r in (old, new)
+    ]
+    with closing(ctx.duck.cursor()) as cursor:
+        found = compare_revisions(cursor, sides[0], sides[1], list(key or []), sample)
+    return Comparison.model_validate(found)
 
 
 @contextmanager

@@ -116,3 +116,30 @@ class ReadyPage(BaseModel):
     positions: list[int] = Field(description="Each row's position in the revision, from 0.")
     total: int
     offset: int
+
+
+class ColumnChanges(BaseModel):
+    added: list[str]
+    removed: list[str]
+    retyped: list[dict[str, str]] = Field(description="{column, from, to}")
+
+
+class RowSamples(BaseModel):
+    changed: list[dict[str, Any]] = Field(
+        description="{at: position or key, cells: {column: {before, after}}}"
+    )
+    added: list[list[Any]] = Field(description="Values of the columns both revisions have.")
+    removed: list[list[Any]]
+
+
+class Comparison(BaseModel):
+    match: str = Field(description="How rows were matched: key, position or content.")
+    rows_before: int
+    rows_after: int
+    columns: ColumnChanges
+    common_columns: list[str]
+    added: int
+    removed: int
+    changed: int
+    cells_changed: dict[str, int] = Field(description="By column (when matched by position).")
+    sample: RowSamples

@@ -277,3 +277,23 @@ def test_bad_facet_requests_are_a_422(
     response = alice_client.get(f"/api/v1/datasets/{dataset}/{path}", params=params)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_compare_two_revisions_of_a_dataset(pool_client: TestClient, fruit: str) -> None:
+    first = pool_client.get(f"/api/v1/datasets/{fruit}").json()["head_revision"]["id"]
+    applied(pool_client, fruit, "fill-constant", column="price", value=0)
+    reply = pool_client.get(f"/api/v1/datasets/{fruit}/compare", params={"from": first})
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert (body["match"], body["changed"], body["cells_changed"]) == (
+        "position", 1, {"price": 1},
+    )  # fmt: skip
+    assert body["sample"]["changed"] == [
+        {"at": 1, "cells": {"price": {"before": None, "after": 0.0}}}
+    ]
+    keyed = pool_client.get(
+        f"/api/v1/datasets/{fruit}/compare", params={"from": first, "key": "nope"}
+    )
+    assert keyed.status_code == 422
+    unknown = pool_client.get(f"/api/v1/datasets/{fruit}/compare", params={"from": "nope"})
+    assert unknown.status_code == 404
