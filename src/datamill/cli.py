@@ -7,12 +7,13 @@ from the command line (where ``ps`` and shell history would show them).
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import IO, ParamSpec, TypeVar
 
 import click
 from sqlalchemy.orm import Session
@@ -341,6 +342,52 @@ def dataset_history(dataset_ref: str, url: str) -> None:
             _fail(str(error))
         history = api.request("GET", f"/api/v1/datasets/{found}/history")
     Console().print(dc.history_table(history))
+
+
+@dataset.command("recipe")
+@click.argument("dataset_ref", metavar="DATASET")
+@URL_OPTION
+@friendly_errors
+def dataset_recipe(dataset_ref: str, url: str) -> None:
+    """Print DATASET's recipe (its operations up to the head) as JSON."""
+    from datamill import run_client as rc
+
+    with rc.api_for(url, _token()) as api:
+        try:
+            found = rc.dataset_id(api, dataset_ref)
+            recipe = api.request("GET", f"/api/v1/datasets/{found}/recipe")
+        except rc.RunFailed as error:
+            _fail(str(error))
+    click.echo(json.dumps(recipe, indent=2, ensure_ascii=False))
+
+
+@dataset.command("replay")
+@click.argument("dataset_ref", metavar="DATASET")
+@click.argument("recipe_file", metavar="RECIPE", type=click.File("rb"))
+@URL_OPTION
+@friendly_errors
+def dataset_replay(dataset_ref: str, recipe_file: IO[bytes], url: str) -> None:
+    """Apply the operations of RECIPE (a JSON file, `-` for standard input) to DATASET."""
+    from rich.console import Console
+
+    from datamill import dataset_client as dc
+    from datamill import run_client as rc
+
+    data = recipe_file.read(dc.MAX_RECIPE_BYTES + 1)
+    if len(data) > dc.MAX_RECIPE_BYTES:
+        _fail(f"the recipe is larger than {dc.MAX_RECIPE_BYTES:,} bytes")
+    try:
+        recipe = json.loads(data)
+    except ValueError as error:
+        _fail(f"the recipe is not JSON: {error}")
+    with rc.api_for(url, _token()) as api:
+        try:
+            found = rc.dataset_id(api, dataset_ref)
+            reply = api.request("POST", f"/api/v1/datasets/{found}/recipe", 202, json=recipe)
+            run = rc.run_and_watch(api, reply["run_id"], Console(stderr=True))
+            click.echo(f"recipe: {dc.landed(api, found, run)}")
+        except rc.RunFailed as error:
+            _fail(str(error))
 
 
 def _move(dataset_ref: str, url: str, direction: str) -> None:

@@ -13,6 +13,9 @@ from rich.table import Table
 
 from datamill.run_client import Api, RunFailed, dataset_id, param_value
 
+MAX_RECIPE_BYTES = 1024 * 1024
+"""The API takes request bodies up to 1 MB."""
+
 
 def apply_operation(
     api: Api, dataset: str, op: str, params: Mapping[str, str], base_revision: str | None

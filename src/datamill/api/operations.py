@@ -25,7 +25,7 @@ from datamill.db.models import User, utcnow
 from datamill.events.messages import revision_message
 from datamill.operations import history, submission
 from datamill.operations.catalog import OPERATIONS, describe
-from datamill.operations.queries import dataset_history
+from datamill.operations.queries import dataset_history, dataset_recipe
 from datamill.runs.effects import Effect
 from datamill.runs.submission import check_fair_use, lock_user
 from datamill.schemas.common import ListReply
@@ -35,6 +35,7 @@ from datamill.schemas.operations import (
     OperationApply,
     OperationPublic,
     Purged,
+    Recipe,
     StepEdit,
 )
 from datamill.schemas.runs import RunAccepted
@@ -176,6 +177,40 @@ async def rerun(
         user,
         response,
         lambda db, now: submission.rerun_stale(db, ctx.settings, dataset.id, user.id, now),
+    )
+
+
+@router.get("/datasets/{dataset_id}/recipe", operation_id="export_recipe", summary="Recipe")
+def recipe(dataset: DatasetForRead, db: SessionDep) -> Recipe:
+    """The operations from the upload to the head, in order, with their parameters: JSON to
+    keep, share, and replay on another dataset."""
+    return Recipe.model_validate(dataset_recipe(db, dataset))
+
+
+@router.post(
+    "/datasets/{dataset_id}/recipe",
+    status_code=202,
+    operation_id="replay_recipe",
+    summary="Replay a recipe",
+)
+async def replay(
+    body: Recipe,
+    dataset: DatasetForWrite,
+    user: CurrentUser,
+    ctx: ContextDep,
+    response: Response,
+) -> RunAccepted:
+    """Apply a recipe's operations to this dataset in one run, a revision per step; the run
+    stops at the first step that fails, with its reason. 422 for an unknown operation or
+    parameters that do not fit (the first step's are checked against the head)."""
+    steps = [(step.op, step.params) for step in body.steps]
+    return await _queue(
+        ctx,
+        user,
+        response,
+        lambda db, now: submission.apply_operations(
+            db, ctx.settings, dataset.id, user.id, steps, now, recipe=True
+        ),
     )
 
 

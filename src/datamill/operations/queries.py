@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from datamill.db.models import Dataset, Revision, User
 from datamill.operations.history import active_operation, read_line
 from datamill.schemas.operations import History, HistoryStep
+
+
+def dataset_recipe(db: Session, dataset: Dataset) -> dict[str, Any]:
+    """The steps from the upload to the head as a recipe (operation and parameters)."""
+    line = read_line(db, dataset)
+    steps = [{"op": s.operation, "params": s.params} for s in line.steps[: line.head]]
+    return {"datamill_recipe": 1, "dataset": dataset.name, "steps": steps}
 
 
 def dataset_history(db: Session, dataset: Dataset) -> History:

@@ -79,9 +79,12 @@ def apply_operations(
     steps: Sequence[tuple[str, dict[str, Any]]],
     now: datetime,
     base_revision: str | None = None,
+    *,
+    recipe: bool = False,
 ) -> tuple[str, list[Effect]]:
     """A run applying ``steps`` (operation name, raw parameters) one after the other from the
-    head: its id and effects; the caller commits, then delivers them.
+    head: its id and effects; the caller commits, then delivers them. Errors name
+    ``body.params`` for one operation, ``body.steps.N`` for a ``recipe``.
 
     ``Conflict`` when ``base_revision`` is given and is not the head, or an operation is
     already running on the dataset; ``Invalid`` for parameters that do not fit the head. Only
@@ -98,7 +101,7 @@ def apply_operations(
             f"Revision {base_revision!r} is no longer the head of this dataset: reload it "
             "and apply the operation to what it is now."
         )
-    planned = _checked(steps, head, single=len(steps) == 1)
+    planned = _checked(steps, head, single=not recipe and len(steps) == 1)
     return _create(db, settings, line, head, head, planned, line.head + 1, "append", owner_id, now)
 
 

@@ -143,3 +143,17 @@ class Comparison(BaseModel):
     changed: int
     cells_changed: dict[str, int] = Field(description="By column (when matched by position).")
     sample: RowSamples
+
+
+class RecipeStep(Input):
+    op: str = Field(min_length=1, max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Recipe(Input):
+    """A dataset's operations as JSON: what `GET .../recipe` exports and `POST .../recipe`
+    replays on another dataset."""
+
+    datamill_recipe: int = Field(default=1, ge=1, le=1, description="The format's version.")
+    dataset: str | None = Field(default=None, max_length=200, description="Where it came from.")
+    steps: list[RecipeStep] = Field(max_length=500)

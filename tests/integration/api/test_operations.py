@@ -297,3 +297,72 @@ def test_compare_two_revisions_of_a_dataset(pool_client: TestClient, fruit: str)
     assert keyed.status_code == 422
     unknown = pool_client.get(f"/api/v1/datasets/{fruit}/compare", params={"from": "nope"})
     assert unknown.status_code == 404
+
+
+def test_a_recipe_exported_from_one_dataset_replays_on_another(
+    pool_client: TestClient, fruit: str
+) -> None:
+    assert pool_client.get(f"/api/v1/datasets/{fruit}/recipe").json()["steps"] == []
+    applied(pool_client, fruit, "fill-constant", column="price", value=0)
+    applied(pool_client, fruit, "change-case", columns=["name"], case="upper")
+    applied(pool_client, fruit, "round", column="price")
+    pool_client.post(f"/api/v1/datasets/{fruit}/undo")
+    recipe = pool_client.get(f"/api/v1/datasets/{fruit}/recipe").json()
+    assert recipe == {
+        "datamill_recipe": 1,
+        "dataset": "fruit",
+        "steps": [
+            {"op": "fill-constant", "params": {"column": "price", "value": 0}},
+            {"op": "change-case", "params": {"columns": ["name"], "case": "upper"}},
+        ],
+    }
+    other = upload(pool_client, "id,name,price\n9,kiwi,\n10,fig,2.5\n", "other.csv")["id"]
+    reply = pool_client.post(f"/api/v1/datasets/{other}/recipe", json=recipe)
+    assert reply.status_code == 202, reply.text
+    assert wait_for_run(pool_client, reply.json()["run_id"], finished)["state"] == "succeeded"
+    assert rows(pool_client, other) == [[9, "KIWI", 0.0], [10, "FIG", 2.5]]
+    assert [s["operation"] for s in history(pool_client, other)["steps"]] == [
+        None, "fill-constant", "change-case",
+    ]  # fmt: skip
+
+
+def test_a_replay_stops_at_the_first_failing_step_with_its_reason(
+    pool_client: TestClient, fruit: str
+) -> None:
+    recipe = {
+        "steps": [
+            {"op": "delete-rows", "params": {"rows": [0]}},
+            {"op": "change-type", "params": {"column": "name", "to": "int", "strict": True}},
+            {"op": "round", "params": {"column": "price"}},
+        ]
+    }
+    reply = pool_client.post(f"/api/v1/datasets/{fruit}/recipe", json=recipe)
+    run = wait_for_run(pool_client, reply.json()["run_id"], finished)
+    assert run["state"] == "failed"
+    states = {s["name"]: s["state"] for s in run["steps"]}
+    assert states == {"op_001": "succeeded", "op_002": "failed", "op_003": "upstream_failed"}
+    assert "cannot be read as int" in run["steps"][1]["error"]
+    assert history(pool_client, fruit)["head"] == 1  # the first step landed, nothing after
+
+
+@pytest.mark.parametrize(
+    ("recipe", "loc"),
+    [
+        ({"steps": []}, ["body"]),
+        ({"steps": [{"op": "round", "params": {"column": "price"}}, {"op": "nope"}]},
+         ["body", "steps", 1, "op"]),
+        ({"steps": [{"op": "round", "params": {"column": "nope"}}]},
+         ["body", "steps", 0, "params", "column"]),
+        ({"steps": [{"op": "round", "params": {"column": "price"}},
+                    {"op": "round", "params": {"digits": "x"}}]},
+         ["body", "steps", 1, "params", "digits"]),
+        ({"datamill_recipe": 2, "steps": [{"op": "round"}]}, ["body", "datamill_recipe"]),
+    ],
+)  # fmt: skip
+def test_a_recipe_that_cannot_run_is_a_422_naming_the_step(
+    alice_client: TestClient, recipe: dict[str, Any], loc: list[Any]
+) -> None:
+    dataset = upload(alice_client, SMALL_CSV)["id"]
+    response = alice_client.post(f"/api/v1/datasets/{dataset}/recipe", json=recipe)
+    assert response.status_code == 422, response.text
+    assert loc in [error["loc"] for error in response.json()["errors"]]

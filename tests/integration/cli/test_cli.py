@@ -212,6 +212,29 @@ def test_dataset_op_waits_for_the_revision_and_history_undo_follow(
     )
 
 
+def test_a_recipe_printed_from_one_dataset_replays_on_another(
+    demo_env: dict[str, str], server: str, tmp_path: Path
+) -> None:
+    sales = "Coffee shop sales"
+    run(demo_env, "dataset", "op", sales, "change-case", "--param", 'columns=["payment"]',
+        "--param", "case=upper", "--url", server)  # fmt: skip
+    code, printed = run(demo_env, "dataset", "recipe", sales, "--url", server)
+    assert code == 0 and '"op": "change-case"' in printed
+    recipe = tmp_path / "recipe.json"
+    recipe.write_text(printed)
+    copy = tmp_path / "copy.csv"
+    copy.write_text("payment\ncard\ncash\n")
+    code, out = run(demo_env, "dataset", "upload", str(copy), "--url", server)
+    assert code == 0, out
+    code, out = run(demo_env, "dataset", "replay", "copy", str(recipe), "--url", server)
+    assert code == 0, out
+    assert out.splitlines()[-1].startswith("recipe: revision 2: 2 rows, 1 columns")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    code, out = run(demo_env, "dataset", "replay", "copy", str(broken), "--url", server)
+    assert code == 1 and out.startswith("error: the recipe is not JSON: ")
+
+
 def test_dataset_op_with_a_bad_parameter_or_failing_data_is_one_line(
     demo_env: dict[str, str], server: str
 ) -> None:
