@@ -23,13 +23,8 @@ import json
 import os
 import random
 import shutil
-import socket
-import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +32,9 @@ import duckdb
 import httpx
 import pandas as pd
 import polars as pl
-import psutil
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from harness import generate_csv, server, timed, upload
 from reporting import line, pct
 
 from datamill.datasets.engine import Engine
@@ -50,33 +45,8 @@ WORK = HERE / ".data"
 USER, PASSWORD = "bench", "bench-password-123"
 
 
-def timed(func: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = func()
-    return time.perf_counter() - start, result
-
-
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f} ms"
-
-
-def generate_csv(path: Path, rows: int) -> None:
-    """The benchmark table, written by DuckDB (seeded, so every run measures the same file)."""
-    con = duckdb.connect()
-    con.execute("SELECT setseed(0.42)")
-    con.execute(
-        f"""
-        COPY (
-          SELECT i AS id,
-                 CASE WHEN random() < 0.05 THEN NULL ELSE round(random() * 1000, 4) END AS val,
-                 'category_' || (i * 7919 % 1000) AS cat,
-                 TIMESTAMP '2020-01-01' + to_seconds(i * 3) AS ts,
-                 'note ' || md5(i::VARCHAR)[:10] AS note
-          FROM range({rows}) t(i)
-        ) TO '{path}' (HEADER, DELIMITER ',')
-        """
-    )
-    con.close()
 
 
 def bench_ingest(csv: Path, work: Path) -> None:
@@ -121,78 +91,6 @@ def bench_ingest(csv: Path, work: Path) -> None:
     engine.close()
     for name in ("raw.parquet", "pa.parquet", "pd.parquet"):
         (work / name).unlink(missing_ok=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class RssWatcher(threading.Thread):
-    """Samples a process tree's resident memory every 50 ms and keeps the peak."""
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.process = psutil.Process(pid)
-        self.peak = 0
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                procs = [self.process, *self.process.children(recursive=True)]
-                self.peak = max(self.peak, sum(p.memory_info().rss for p in procs))
-            except psutil.Error:
-                return
-            time.sleep(0.05)
-
-
-@contextmanager
-def server(data_dir: Path) -> Iterator[tuple[str, RssWatcher]]:
-    env = {**os.environ, "DATAMILL_DATA_DIR": str(data_dir)}
-    datamill = [sys.executable, "-m", "datamill"]
-    subprocess.run(
-        [*datamill, "user", "create", USER, "--password-stdin"],
-        input=PASSWORD + "\n",
-        text=True,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    token = subprocess.run(
-        [*datamill, "token", "create", USER], text=True, env=env, check=True, capture_output=True
-    ).stdout.strip()
-    port = free_port()
-    process = subprocess.Popen(
-        [*datamill, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            httpx.get(f"{url}/api/v1/health")
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    watcher = RssWatcher(process.pid)
-    watcher.start()
-    try:
-        yield url + "|" + token, watcher
-    finally:
-        watcher.stopped.set()
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def upload(client: httpx.Client, csv: Path) -> dict[str, Any]:
-    with csv.open("rb") as handle:
-        reply = client.post("/api/v1/datasets", files={"file": ("bench.csv", handle)}, timeout=None)
-    reply.raise_for_status()
-    result: dict[str, Any] = reply.json()
-    return result
 
 
 def page_times(
