@@ -7,6 +7,7 @@ operation runs on the executor like any step, and its revision arrives as a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Annotated
 
@@ -20,12 +21,16 @@ from datamill.api.deps import (
     DatasetForWrite,
     SessionDep,
 )
+from datamill.api.pipelines import pipeline_detail, pipeline_submission
+from datamill.api.specs import committed
 from datamill.context import AppContext
 from datamill.db.models import User, utcnow
 from datamill.events.messages import revision_message
 from datamill.operations import history, submission
 from datamill.operations.catalog import OPERATIONS, describe
-from datamill.operations.queries import dataset_history, dataset_recipe
+from datamill.operations.queries import dataset_history, dataset_recipe, recipe_pipeline
+from datamill.pipelines import store as pipeline_store
+from datamill.problems import Invalid, field_error
 from datamill.runs.effects import Effect
 from datamill.runs.submission import check_fair_use, lock_user
 from datamill.schemas.common import ListReply
@@ -36,8 +41,10 @@ from datamill.schemas.operations import (
     OperationPublic,
     Purged,
     Recipe,
+    RecipePublish,
     StepEdit,
 )
+from datamill.schemas.pipelines import PipelineDetail
 from datamill.schemas.runs import RunAccepted
 
 router = APIRouter(tags=["operations"])
@@ -212,6 +219,32 @@ async def replay(
             db, ctx.settings, dataset.id, user.id, steps, now, recipe=True
         ),
     )
+
+
+@router.post(
+    "/datasets/{dataset_id}/recipe/pipeline",
+    status_code=201,
+    operation_id="publish_recipe",
+    summary="Publish a recipe as a pipeline",
+)
+def publish(
+    body: RecipePublish, dataset: DatasetForRead, user: CurrentUser, db: SessionDep
+) -> PipelineDetail:
+    """Save the dataset's recipe as a pipeline (a new one, or the next version of yours): each
+    operation a step of its built-in `op-*` task, a table in and out, so that the same cleaning
+    runs as a web service on new uploads."""
+    found = dataset_recipe(db, dataset)
+    if not found["steps"]:
+        raise Invalid(
+            "The dataset has no operation to publish: its head is the upload.",
+            errors=[field_error(["body"], "the recipe is empty")],
+        )
+    document = recipe_pipeline(found, body.name, body.description)
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    submission = pipeline_submission(user, text, db)
+    with committed(db, "The pipeline was saved by someone else at the same moment; try again."):
+        version = pipeline_store.save_pipeline(db, submission.spec, submission.text, user)
+    return pipeline_detail(version.pipeline, version)
 
 
 @router.post("/datasets/{dataset_id}/purge", operation_id="purge_revisions", summary="Purge")

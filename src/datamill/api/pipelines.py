@@ -74,7 +74,7 @@ def _public(pipeline: Pipeline, latest: PipelineVersion) -> PipelinePublic:
     )
 
 
-def _detail(pipeline: Pipeline, latest: PipelineVersion) -> PipelineDetail:
+def pipeline_detail(pipeline: Pipeline, latest: PipelineVersion) -> PipelineDetail:
     return PipelineDetail(
         **_public(pipeline, latest).model_dump(), spec=latest.spec, source=latest.source
     )
@@ -103,7 +103,7 @@ def save(user: CurrentUser, submission: PipelineSubmission, db: SessionDep) -> P
     problem, each at `["body", ...path]`."""
     with committed(db, "The pipeline was saved by someone else at the same moment; try again."):
         version = store.save_pipeline(db, submission.spec, submission.text, user)
-    return _detail(version.pipeline, version)
+    return pipeline_detail(version.pipeline, version)
 
 
 @router.post(
@@ -130,7 +130,7 @@ def list_(
 @router.get("/{name}", operation_id="get_pipeline", summary="Get a pipeline")
 def get(pipeline: PipelineForRead, db: SessionDep) -> PipelineDetail:
     """The pipeline with its latest version's spec."""
-    return _detail(pipeline, store.latest_version(db, pipeline))
+    return pipeline_detail(pipeline, store.latest_version(db, pipeline))
 
 
 @router.get(

@@ -22,14 +22,13 @@ from datamill.db.models import new_id
 from datamill.operations.apply import apply_operation
 from datamill.operations.base import OperationError
 from datamill.operations.catalog import OPERATIONS, check_params
+from datamill.operations.tasks import TABLE
 from datamill.problems import Invalid
 from datamill.runs.execution import Job, MadeRevision, Result, StepError, stored_table
+from datamill.runs.produced import produced_files
 from datamill.runs.progress import OnProgress, Progress
 from datamill.runs.workdir import OUTPUTS_DIR, make_workdir, stored_path
 from datamill.storage.files import atomic_target, resolve_inside, revision_relpath
-
-TABLE = "table"
-"""The name of an operation's table input and output."""
 
 _engines: dict[Path, Engine] = {}
 
@@ -96,8 +95,9 @@ def _run(job: Job, settings: Settings, workdir: Path, on_progress: OnProgress | 
                 target.parent.rmdir()  # only when empty: a failed first operation
     progress(1.0, name)
     outputs = {TABLE: stored_path(settings.data_dir, target.resolve()), "changes": applied.changes}
-    if job.dataset_id is None:
-        return Result("succeeded", outputs)
+    if job.dataset_id is None:  # a pipeline's step: its table is an artifact like any task's
+        produced = produced_files(job.task, outputs, settings.data_dir)
+        return Result("succeeded", outputs, produced=tuple(produced))
     made = MadeRevision(
         id=revision_id,
         dataset_id=job.dataset_id,

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from datamill.db.models import Dataset, Revision, User
 from datamill.operations.history import active_operation, read_line
+from datamill.operations.tasks import TABLE, task_name
+from datamill.pipelines.references import escaped
 from datamill.schemas.operations import History, HistoryStep
 
 
@@ -68,3 +70,27 @@ def dataset_history(db: Session, dataset: Dataset) -> History:
         running=active_operation(db, dataset.id),
         steps=steps,
     )
+
+
+def recipe_pipeline(recipe: dict[str, Any], name: str, description: str | None) -> dict[str, Any]:
+    """A pipeline running a recipe's operations, one step each, on a table input: the same
+    cleaning as a web service (``POST /api/v1/pipelines/{name}/runs`` with a new upload)."""
+    steps: dict[str, Any] = {}
+    previous: str | None = None
+    for index, step in enumerate(recipe["steps"], start=1):
+        step_name = f"step_{index:03d}"
+        source = "${inputs.table}" if previous is None else f"${{steps.{previous}.outputs.table}}"
+        steps[step_name] = {
+            "task": task_name(step["op"]),
+            "with": {TABLE: source, **escaped(step["params"])},
+        }
+        previous = step_name
+    about = f"The cleaning recipe of the dataset {recipe['dataset']!r}: "
+    about += ", ".join(step["op"] for step in recipe["steps"]) + "."
+    return {
+        "name": name,
+        "description": description if description is not None else about,
+        "inputs": {TABLE: {"kind": "table", "description": "The table to clean."}},
+        "steps": steps,
+        "outputs": {TABLE: f"${{steps.{previous}.outputs.table}}"},
+    }

@@ -21,8 +21,8 @@ from datamill.datasets.revisions import revision_columns, revision_file
 from datamill.db.models import Revision
 from datamill.operations.base import Operation, Params
 from datamill.operations.catalog import check_params, get_operation
-from datamill.operations.execute import TABLE
 from datamill.operations.history import Line, Mode, check_idle, lock_dataset, read_line
+from datamill.operations.tasks import TABLE, task_document, task_name
 from datamill.pipelines.pipeline import pipeline_from_document
 from datamill.pipelines.references import escaped
 from datamill.problems import Conflict, Invalid, NotFound, field_error
@@ -32,8 +32,6 @@ from datamill.runs.workdir import stored_path
 
 MAX_STEPS = 500
 STEP_NAME = "op_{:03d}"
-OPERATION_TIMEOUT = 86400
-"""Seconds an operation may run: a day (they are bounded by the data, not by user code)."""
 
 
 @dataclass(frozen=True)
@@ -53,22 +51,6 @@ def plan_operation(
     operation = get_operation(name, [*loc[:-1], "op"])
     params = check_params(operation, raw, revision_columns(revision), revision.row_count, loc)
     return Planned(operation, params, params.model_dump(mode="json", exclude_unset=True))
-
-
-def task_document(operation: Operation[Any], queue: str) -> dict[str, Any]:
-    """The task a step of a run of operations pins: the operation, a table in and out."""
-    return {
-        "name": operation.name,
-        "description": operation.summary,
-        "kind": "operation",
-        "operation": operation.name,
-        "inputs": {TABLE: {"kind": "table"}},
-        "outputs": {TABLE: {"kind": "table"}, "revision": {"kind": "value"},
-                    "changes": {"kind": "value"}},
-        "params": {"type": "object", "properties": {}},
-        "queue": queue,
-        "timeout": OPERATION_TIMEOUT,
-    }  # fmt: skip
 
 
 def apply_operations(
@@ -194,7 +176,10 @@ def _create(
     for index, (name, item) in enumerate(zip(names, planned, strict=True)):
         source = TABLE if index == 0 else f"steps.{names[index - 1]}.outputs.{TABLE}"
         reference = f"${{inputs.{TABLE}}}" if index == 0 else f"${{{source}}}"
-        steps[name] = {"task": item.operation.name, "with": {TABLE: reference, **escaped(item.raw)}}
+        steps[name] = {
+            "task": task_name(item.operation.name),
+            "with": {TABLE: reference, **escaped(item.raw)},
+        }
     spec = pipeline_from_document(
         {"name": "dataset-operations", "inputs": {TABLE: {"kind": "table"}}, "steps": steps}
     )
@@ -208,5 +193,5 @@ def _create(
     }
     queue = settings.operations_queue
     pinned = zip(names, planned, strict=True)
-    tasks = {name: task_document(item.operation, queue) for name, item in pinned}
+    tasks = {name: task_document(item.operation, queue, revision=True) for name, item in pinned}
     return create_dataset_run(db, line.dataset.id, owner_id, spec, tasks, inputs, now)

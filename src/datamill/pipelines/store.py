@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Row, Select, and_, bindparam, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from datamill.caching import Lru
@@ -40,7 +40,7 @@ class RegisteredTasks(Mapping[str, TaskSpec]):
 
     def __getitem__(self, name: str) -> TaskSpec:
         if name not in self._cache:
-            row = find_task(self._db, name)
+            row: TaskRow | None = find_task(self._db, name) or _builtin(name)
             self._cache[name] = None if row is None else task_spec(row)
         spec = self._cache[name]
         if spec is None:
@@ -88,6 +88,8 @@ class TaskRow(Protocol):
     @property
     def id(self) -> str: ...
     @property
+    def name(self) -> str: ...
+    @property
     def updated_at(self) -> datetime: ...
     @property
     def spec(self) -> dict[str, Any]: ...
@@ -101,11 +103,25 @@ _TASK_ROWS = (
 """Built once: every submission of a run reads its tasks."""
 
 
-def task_rows(db: Session, names: Iterable[str]) -> dict[str, Row[Any]]:
-    """The registered tasks among ``names`` (id, change time, spec) by name, in name order;
-    a name no task has is left out."""
-    found = db.connection().execute(_TASK_ROWS, {"names": sorted(names)})
-    return {row.name: row for row in found}
+def task_rows(db: Session, names: Iterable[str]) -> dict[str, TaskRow]:
+    """The tasks among ``names`` (id, change time, spec) by name, in name order: registered, or
+    built-in (``op-*``); a name no task has is left out."""
+    wanted = sorted(names)
+    found: dict[str, TaskRow] = {
+        row.name: row for row in db.connection().execute(_TASK_ROWS, {"names": wanted})
+    }
+    for name in wanted:
+        if name not in found:
+            builtin = _builtin(name)
+            if builtin is not None:
+                found[name] = builtin
+    return found
+
+
+def _builtin(name: str) -> TaskRow | None:
+    from datamill.operations.tasks import builtin_task  # the catalogue imports pipelines
+
+    return builtin_task(name)
 
 
 def task_spec(task: TaskRow) -> TaskSpec:

@@ -39,6 +39,8 @@ from datamill.pipelines.references import interpolated
 from datamill.problems import field_error
 
 TaskKind = Literal["command", "python", "operation"]
+BUILTIN_PREFIX = "op-"
+"""Names of the built-in operation tasks (``op-fill-statistic``): no registered task takes it."""
 
 PLACEHOLDER = re.compile(r"\{(params|inputs|outputs)\.([^{}]*)\}")
 FUNCTION = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
@@ -142,6 +144,12 @@ def task_from_document(document: Mapping[str, Any]) -> TaskSpec:
 def task_errors(task: TaskSpec) -> list[Error]:
     """What makes a task inconsistent, beyond each field's own type."""
     errors = _kind_errors(task)
+    if task.name.startswith(BUILTIN_PREFIX) and task.kind != "operation":
+        errors.append(
+            field_error(
+                ["name"], f"names starting with {BUILTIN_PREFIX!r} are the built-in operations'"
+            )
+        )
     errors.extend(_params_errors(task))
     errors.extend(_port_errors(task))
     if task.kind == "command":

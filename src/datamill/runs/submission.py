@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from datamill.caching import Lru
@@ -143,7 +143,7 @@ never change and a replaced task gets a new ``updated_at``, so a hit is exact: i
 
 def check_still_fits(
     db: Session, pipeline: PipelineRef, version: PinnedVersion
-) -> dict[str, Row[Any]]:
+) -> dict[str, store.TaskRow]:
     """The tasks the version names as registered now (id, change time, spec), by name, if the
     version still checks against them.
 

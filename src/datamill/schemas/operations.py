@@ -150,6 +150,13 @@ class RecipeStep(Input):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class RecipePublish(Input):
+    name: str = Field(
+        min_length=1, max_length=64, description="The pipeline's name (a new one, or yours)."
+    )
+    description: str | None = Field(default=None, max_length=10_000)
+
+
 class Recipe(Input):
     """A dataset's operations as JSON: what `GET .../recipe` exports and `POST .../recipe`
     replays on another dataset."""

@@ -366,3 +366,46 @@ def test_a_recipe_that_cannot_run_is_a_422_naming_the_step(
     response = alice_client.post(f"/api/v1/datasets/{dataset}/recipe", json=recipe)
     assert response.status_code == 422, response.text
     assert loc in [error["loc"] for error in response.json()["errors"]]
+
+
+def test_a_recipe_published_as_a_pipeline_cleans_a_new_upload(
+    pool_client: TestClient, fruit: str
+) -> None:
+    applied(pool_client, fruit, "fill-constant", column="price", value=0)
+    applied(pool_client, fruit, "change-case", columns=["name"], case="upper")
+    reply = pool_client.post(
+        f"/api/v1/datasets/{fruit}/recipe/pipeline", json={"name": "clean-fruit"}
+    )
+    assert reply.status_code == 201, reply.text
+    spec = reply.json()["spec"]
+    assert [s["task"] for s in spec["steps"].values()] == ["op-fill-constant", "op-change-case"]
+    assert spec["outputs"] == {"table": "${steps.step_002.outputs.table}"}
+    run = pool_client.post(
+        "/api/v1/pipelines/clean-fruit/runs",
+        files={"table": ("more.csv", b"id,name,price\n7,plum,\n8,fig,2\n")},
+    )
+    assert run.status_code == 202, run.text
+    done = wait_for_run(pool_client, run.json()["run_id"], finished)
+    assert done["state"] == "succeeded", done
+    artifact = next(a for a in done["artifacts"] if a["step"] == "step_002")
+    saved = pool_client.post(
+        f"/api/v1/runs/{done['id']}/artifacts/{artifact['id']}/dataset", json={"name": "cleaned"}
+    )
+    assert saved.status_code == 201, saved.text
+    assert rows(pool_client, saved.json()["id"]) == [[7, "PLUM", 0.0], [8, "FIG", 2.0]]
+
+
+def test_publishing_needs_operations_and_a_name_of_ones_own(
+    pool_client: TestClient, fruit: str, alice_client: TestClient
+) -> None:
+    empty = pool_client.post(f"/api/v1/datasets/{fruit}/recipe/pipeline", json={"name": "x"})
+    assert empty.status_code == 422 and "no operation" in empty.json()["detail"]
+    bad = pool_client.post(f"/api/v1/datasets/{fruit}/recipe/pipeline", json={"name": "Bad Name"})
+    assert bad.status_code == 422
+
+
+def test_a_registered_task_cannot_take_the_builtin_prefix(admin_client: TestClient) -> None:
+    task = {"name": "op-mine", "kind": "command", "command": ["true"]}
+    reply = admin_client.post("/api/v1/tasks", json=task)
+    assert reply.status_code == 422
+    assert "built-in operations" in reply.text
