@@ -1,16 +1,15 @@
 """An operation step on a worker: read the input table, apply the operation, write the result.
 
-In a run of operations on a dataset, the result is written straight to its place among the
-dataset's revisions (atomically, under a fresh revision id) and its row is inserted when the
-success is recorded (:mod:`datamill.operations.landing`). In a pipeline, the result is the
-step's ``table`` output, a Parquet file in the working directory like any task's.
+The result is written to the attempt's working directory. In a pipeline, it stays there: the
+step's ``table`` output, like any task's. In a run of operations on a dataset, it is then moved
+to its place among the dataset's revisions (under a fresh revision id) and its row is inserted
+when the success is recorded (:mod:`datamill.operations.landing`).
 
 The input is read where it is stored (revisions and table outputs never change), never copied.
 """
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -28,7 +27,7 @@ from datamill.runs.execution import Job, MadeRevision, Result, StepError, stored
 from datamill.runs.produced import produced_files
 from datamill.runs.progress import OnProgress, Progress
 from datamill.runs.workdir import OUTPUTS_DIR, make_workdir, stored_path
-from datamill.storage.files import atomic_target, resolve_inside, revision_relpath
+from datamill.storage.files import atomic_target, publish, resolve_inside, revision_relpath
 
 _engines: dict[Path, Engine] = {}
 
@@ -75,24 +74,24 @@ def _run(job: Job, settings: Settings, workdir: Path, on_progress: OnProgress | 
     columns = columns_of(metadata.schema.to_arrow_schema())
     params = check_params(operation, job.params, columns, metadata.num_rows, loc=("params",))
     revision_id = new_id()
-    if job.dataset_id is not None:
-        relpath = revision_relpath(job.dataset_id, revision_id)
-        target = resolve_inside(settings.revisions_dir, relpath)
-    else:
-        make_workdir(workdir)
-        target = workdir / OUTPUTS_DIR / f"{TABLE}.parquet"
+    make_workdir(workdir)
+    written = workdir / OUTPUTS_DIR / f"{TABLE}.parquet"
     progress = Progress(on_progress)
     cursor = engine_for(settings).cursor()
     try:
-        with atomic_target(target) as out:
+        # Written in the attempt's working directory first: an attempt stopped half-way (a
+        # cancel kills its process) leaves its partial file there, never among revisions.
+        with atomic_target(written) as out:
             applied = apply_operation(
                 cursor, operation, params, source, columns, out, lambda f: progress(f, name)
             )
     finally:
         cursor.close()
-        if job.dataset_id is not None:
-            with contextlib.suppress(OSError):
-                target.parent.rmdir()  # only when empty: a failed first operation
+    target = written
+    if job.dataset_id is not None:
+        relpath = revision_relpath(job.dataset_id, revision_id)
+        target = resolve_inside(settings.revisions_dir, relpath)
+        publish(written, target)
     progress(1.0, name)
     outputs = {TABLE: stored_path(settings.data_dir, target.resolve()), "changes": applied.changes}
     if job.dataset_id is None:  # a pipeline's step: its table is an artifact like any task's

@@ -409,3 +409,34 @@ def test_a_registered_task_cannot_take_the_builtin_prefix(admin_client: TestClie
     reply = admin_client.post("/api/v1/tasks", json=task)
     assert reply.status_code == 422
     assert "built-in operations" in reply.text
+
+
+def test_the_new_revision_is_pushed_to_whoever_watches_the_dataset(
+    pool_client: TestClient, fruit: str
+) -> None:
+    url = f"/api/v1/events?dataset={fruit}&types=dataset.revision"
+    with pool_client.websocket_connect(url) as ws:
+        assert ws.receive_json()["type"] == "subscribed"
+        run_id = apply(pool_client, fruit, "round", column="price")["run_id"]
+        event = ws.receive_json()
+    assert event["type"] == "dataset.revision" and event["id"] == fruit
+    assert event["data"]["run_id"] == run_id and event["data"]["number"] == 2
+    assert {"name": "price", "type": "float"} in event["data"]["columns"]
+
+
+def test_a_cancelled_operation_makes_no_revision_and_frees_the_dataset(
+    pool_client: TestClient, fruit: str
+) -> None:
+    sleepy = {"name": "sleepy", "kind": "command", "command": ["sleep", "30"]}
+    pool_client.post("/api/v1/tasks", json=sleepy).raise_for_status()
+    pipeline = {"name": "hold", "steps": {"wait": {"task": "sleepy"}}}
+    pool_client.post("/api/v1/pipelines", json=pipeline).raise_for_status()
+    holding = pool_client.post("/api/v1/pipelines/hold/runs", json={}).json()["run_id"]
+    wait_for_run(pool_client, holding, lambda r: r["state"] == "running")  # the one worker
+    queued = apply(pool_client, fruit, "round", column="price")["run_id"]
+    assert pool_client.post(f"/api/v1/runs/{queued}/cancel").status_code == 202
+    assert wait_for_run(pool_client, queued, finished)["state"] == "cancelled"
+    pool_client.post(f"/api/v1/runs/{holding}/cancel")
+    assert history(pool_client, fruit)["head"] == 0
+    assert history(pool_client, fruit)["running"] is None
+    assert applied(pool_client, fruit, "round", column="price")["state"] == "succeeded"
