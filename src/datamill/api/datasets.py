@@ -28,6 +28,7 @@ from datamill.datasets.ingest import IngestOptions
 from datamill.datasets.view import parse_view
 from datamill.db.models import Dataset, Revision
 from datamill.events.messages import revision_message
+from datamill.operations import history
 from datamill.problems import Invalid, field_error
 from datamill.schemas.common import ListReply
 from datamill.schemas.datasets import (
@@ -154,8 +155,10 @@ def update(body: DatasetUpdate, dataset: DatasetForWrite, db: SessionDep) -> Dat
     "/{dataset_id}", status_code=204, operation_id="delete_dataset", summary="Delete a dataset"
 )
 def delete(dataset: DatasetForWrite, db: SessionDep, ctx: ContextDep) -> None:
-    """Delete the dataset, every revision and their files."""
+    """Delete the dataset, every revision and their files; 409 while an operation runs on it."""
     dataset_id = dataset.id
+    history.lock_dataset(db, dataset_id)
+    history.check_idle(db, dataset_id)
     files = revisions.revision_files(db, ctx.settings, dataset)
     catalog.delete_dataset(db, dataset)
     db.commit()

@@ -51,7 +51,7 @@ def clusters(
     method: Annotated[ClusterMethod, Query()] = "fingerprint",
     ngram_size: Annotated[int, Query(ge=1, le=10)] = 2,
     radius: Annotated[float, Query(ge=0, le=100, description="levenshtein: edits at most.")] = 1,
-    block_size: Annotated[int, Query(ge=1, le=20, description="levenshtein: block size.")] = 6,
+    block_size: Annotated[int, Query(ge=2, le=20, description="levenshtein: block size.")] = 6,
     filter: FilterParam = None,
     q: SearchParam = None,
 ) -> Clusters:

@@ -48,6 +48,10 @@ def compare_revisions(
     """What changed from ``old`` to ``new`` (see the module's docstring)."""
     before = {c["name"]: c for c in old.columns}
     after = {c["name"]: c for c in new.columns}
+    if ROW_NUMBER in before or ROW_NUMBER in after:
+        raise Invalid(
+            f"A column named {ROW_NUMBER!r} hides the rows' positions: rename it to compare."
+        )
     common = [name for name in after if name in before]
     for index, name in enumerate(key):
         if name not in common:
@@ -67,6 +71,8 @@ def compare_revisions(
     values = {name: _comparable(before[name], after[name]) for name in common}
     if key:
         match: Match = "key"
+        _check_unique(cursor, old, key, "from")
+        _check_unique(cursor, new, key, "to")
         rows = _by_key(cursor, old, new, key, common, values, sample)
     elif old.rows == new.rows:
         match = "position"
@@ -76,6 +82,25 @@ def compare_revisions(
         rows = _by_content(cursor, old, new, common, values, sample)
     return {"match": match, "rows_before": old.rows, "rows_after": new.rows, "columns": columns,
             "common_columns": common, **rows}  # fmt: skip
+
+
+def _check_unique(
+    cursor: duckdb.DuckDBPyConnection, side: Side, key: list[str], which: str
+) -> None:
+    """``Invalid`` unless the key identifies each row of ``side``: a repeated key would match
+    rows many to many."""
+    keys = ", ".join(quote_ident(k) for k in key)
+    path = str(side.path).replace("'", "''")
+    repeated = cursor.execute(
+        f"SELECT count(*) FROM (SELECT {keys} FROM read_parquet('{path}') "
+        f"GROUP BY ALL HAVING count(*) > 1)"
+    ).fetchall()[0][0]
+    if repeated:
+        raise Invalid(
+            f"The key ({', '.join(key)}) is not unique in the {which} revision: {repeated} "
+            "values repeat. Choose columns that identify a row.",
+            errors=[field_error(["query", "key"], "not unique")],
+        )
 
 
 def _comparable(old: Column, new: Column) -> tuple[str, str]:
@@ -195,7 +220,7 @@ def _by_key(
         f"SELECT count(*) FILTER (WHERE o_here IS NULL), count(*) FILTER (WHERE n_here IS NULL), "
         f"count(*) FILTER (WHERE {both}) FROM {joined}"
     ).fetchall()[0]
-    key_of = ", ".join(f"COALESCE(o.k_{i}, n.k_{i})" for i in range(len(key)))
+    key_of = ", ".join(f"CAST(COALESCE(o.k_{i}, n.k_{i}) AS VARCHAR)" for i in range(len(key)))
     pairs = ", ".join(f"o_{i}, n_{i}" for i, _ in enumerate(common))
     changed_rows = cursor.execute(
         f"SELECT [{key_of}], {pairs} FROM {joined} WHERE {both} ORDER BY {key_of} "

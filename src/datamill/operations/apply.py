@@ -42,6 +42,7 @@ def apply_operation(
     columns: Sequence[Column],
     out: Path,
     on_fraction: OnFraction | None = None,
+    every: float = PROGRESS_SECONDS,
 ) -> Applied:
     """Apply ``operation`` to the Parquet file ``source`` (of ``columns``) and write ``out``.
 
@@ -50,7 +51,10 @@ def apply_operation(
     counted = cursor.execute(f"SELECT count(*) FROM read_parquet({literal(str(source))})")
     rows = int(counted.fetchall()[0][0])
     table = Table(source, list(columns), rows, cursor)
-    plan = operation.plan(params, table)
+    try:
+        plan = operation.plan(params, table)
+    except duckdb.Error as problem:  # a statistic the data makes impossible, say
+        raise OperationError(_reason(problem)) from None
     try:
         described = [
             (str(row[0]), str(row[1]))
@@ -59,10 +63,11 @@ def apply_operation(
     except duckdb.Error as problem:
         raise OperationError(_reason(problem)) from None
     names = [name for name, _ in described]
-    duplicated = sorted({name for name in names if names.count(name) > 1})
+    folded = [name.casefold() for name in names]
+    duplicated = sorted({name for name in names if folded.count(name.casefold()) > 1})
     if duplicated:
         raise OperationError(f"the result would have two columns named {duplicated[0]!r}")
-    with _Progress(cursor, on_fraction):
+    with _Progress(cursor, on_fraction, every):
         try:
             written, count = copy_select(cursor, plan.select, plan.params, described, names, out)
         except duckdb.Error as problem:
@@ -99,16 +104,22 @@ def _reason(problem: duckdb.Error) -> str:
 
 
 class _Progress:
-    """Reports DuckDB's own progress of the running statement, every half second."""
+    """Reports DuckDB's own progress of the running statement, every ``every`` seconds."""
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, on_fraction: OnFraction | None) -> None:
+    def __init__(
+        self, cursor: duckdb.DuckDBPyConnection, on_fraction: OnFraction | None, every: float
+    ) -> None:
         self._cursor = cursor
         self._on_fraction = on_fraction
+        self._every = every
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> _Progress:
         if self._on_fraction is not None:
+            # DuckDB tracks a statement's progress only with its progress bar on (not printed).
+            self._cursor.execute("SET enable_progress_bar = true")
+            self._cursor.execute("SET enable_progress_bar_print = false")
             self._thread = threading.Thread(target=self._watch, name="operation-progress")
             self._thread.daemon = True
             self._thread.start()
@@ -121,10 +132,12 @@ class _Progress:
 
     def _watch(self) -> None:
         assert self._on_fraction is not None
-        while not self._done.wait(PROGRESS_SECONDS):
+        reported = 0.0
+        while not self._done.wait(self._every):
             try:
                 percent = float(self._cursor.query_progress())
             except (duckdb.Error, RuntimeError):
                 return
-            if 0 <= percent <= 100:
+            if reported < percent <= 100:  # only forward: a statement's phases restart at 0
+                reported = percent
                 self._on_fraction(percent / 100)

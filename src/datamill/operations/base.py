@@ -166,8 +166,9 @@ def _ref_errors(
 ) -> list[dict[str, Any]]:
     found = by_name.get(name)
     if ref.new:
-        if found is not None:
-            return [field_error(loc, f"there is already a column {name!r}")]
+        clash = next((other for other in by_name if same_name(other, name)), None)
+        if clash is not None:
+            return [field_error(loc, f"there is already a column {clash!r}")]
         return []
     if found is None:
         return [field_error(loc, f"unknown column {name!r}; {known_columns(by_name)}")]
@@ -239,12 +240,33 @@ def number_literal(value: float | int) -> str:
     return repr(int(value)) if isinstance(value, int) else f"CAST({value!r} AS DOUBLE)"
 
 
+def same_name(a: str, b: str) -> bool:
+    """Whether two column names are one for DuckDB, which ignores case even when quoted."""
+    return a.casefold() == b.casefold()
+
+
+def duckdb_problem(sql: str, value: str) -> str | None:
+    """What DuckDB says when ``sql`` runs with ``value`` bound (a pattern or a format to try),
+    or None when it runs: checked before anything is queued."""
+    with duckdb.connect(config={"enable_external_access": False}) as cursor:
+        try:
+            cursor.execute(sql, [value]).fetchall()
+        except duckdb.Error as problem:
+            return str(problem).split(": ", 1)[-1].splitlines()[0]
+    return None
+
+
+def helper(table: Table, wanted: str) -> str:
+    """A name for a column a plan needs on the way, that no column of the table has."""
+    return unique_name(wanted, [*table.names(), "file_row_number"])
+
+
 def unique_name(wanted: str, taken: Sequence[str]) -> str:
-    """``wanted``, or ``wanted_2``, ``wanted_3``... the first that is not taken."""
-    names = set(taken)
-    if wanted not in names:
+    """``wanted``, or ``wanted_2``, ``wanted_3``... the first that is not taken (in any case)."""
+    names = {name.casefold() for name in taken}
+    if wanted.casefold() not in names:
         return wanted
     counter = 2
-    while f"{wanted}_{counter}" in names:
+    while f"{wanted}_{counter}".casefold() in names:
         counter += 1
     return f"{wanted}_{counter}"

@@ -36,6 +36,8 @@ METHODS: tuple[Method, ...] = ("fingerprint", "ngram-fingerprint", "levenshtein"
 MAX_DISTINCT = 500_000
 """Distinct values clustered at most: beyond, filter the view first."""
 MAX_CLUSTERS = 5_000
+MAX_COMPARISONS = 20_000_000
+"""Pairs of values compared by edit distance at most: beyond, raise the block size or filter."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,23 @@ def _neighbour_groups(
         return []
     cursor.register("cluster_values", pa.table({"v": pa.array(values, pa.string())}))
     try:
+        comparisons = cursor.execute(
+            """
+            SELECT COALESCE(sum(n * n), 0) FROM (
+                SELECT count(DISTINCT v) AS n FROM (
+                    SELECT v, substr(v, unnest(range(1, length(v) - $size + 2)), $size) AS block
+                    FROM cluster_values WHERE length(v) >= $size
+                ) GROUP BY block
+            )
+            """,
+            {"size": block_size},
+        ).fetchall()[0][0]
+        if comparisons > MAX_COMPARISONS:
+            raise Invalid(
+                f"Blocks of {block_size} characters would compare about {comparisons:,} pairs "
+                f"of values (at most {MAX_COMPARISONS:,}): raise block_size or filter the rows.",
+                errors=[field_error(["query", "block_size"], "too many comparisons")],
+            )
         pairs = cursor.execute(
             """
             WITH blocks AS (

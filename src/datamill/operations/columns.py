@@ -18,6 +18,7 @@ from datamill.operations.base import (
     Plan,
     Table,
     TextCol,
+    duckdb_problem,
     ident,
     select_replacing,
     unique_name,
@@ -35,12 +36,12 @@ class RenameColumns(Params):
 
     def check(self, columns: Sequence[Column], rows: int) -> list[dict[str, Any]]:
         errors = []
-        kept = [c["name"] for c in columns if c["name"] not in self.names]
-        new = list(self.names.values())
+        kept = [c["name"].casefold() for c in columns if c["name"] not in self.names]
+        new = [name.casefold() for name in self.names.values()]
         for old, name in self.names.items():
             if not name.strip() or len(name) > 256:
                 errors.append(field_error(["names", old], "a name is 1 to 256 characters"))
-            elif name in kept or new.count(name) > 1:
+            elif name.casefold() in kept or new.count(name.casefold()) > 1:
                 errors.append(field_error(["names", old], f"there would be two columns {name!r}"))
         return errors
 
@@ -124,6 +125,10 @@ class ChangeType(Params):
             return [field_error(["to"], f"a {source} column cannot become {self.to}")]
         if self.format is not None and (source != "text" or self.to not in ("date", "timestamp")):
             return [field_error(["format"], "a format applies to text becoming a date or time")]
+        if self.format is not None:
+            problem = duckdb_problem("SELECT try_strptime('', ?)", self.format)
+            if problem:
+                return [field_error(["format"], f"not a strptime format: {problem}")]
         return []
 
 
@@ -196,6 +201,10 @@ class SplitColumn(Params):
     def check(self, columns: Sequence[Column], rows: int) -> list[dict[str, Any]]:
         if (self.delimiter is None) == (self.pattern is None):
             return [field_error(["delimiter"], "give either a delimiter or a pattern")]
+        if self.pattern is not None:
+            problem = duckdb_problem("SELECT regexp_matches('', ?)", self.pattern)
+            if problem:
+                return [field_error(["pattern"], problem)]
         return []
 
 

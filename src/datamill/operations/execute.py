@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 
 from datamill.config import Settings
@@ -52,7 +53,7 @@ def run_operation(
     missing input) is a failed result whose reason says why."""
     try:
         return _run(job, settings, workdir, on_progress)
-    except (StepError, OperationError, OSError) as problem:
+    except (StepError, OperationError, OSError, duckdb.Error) as problem:
         return Result("failed", reason=str(problem))
     except Invalid as problem:
         details = "; ".join(

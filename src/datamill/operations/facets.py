@@ -104,15 +104,18 @@ def histogram(
     ).fetchall()[0]
     counts = [0] * bins
     if low is not None:
-        width = (high - low) / bins if high > low else 1.0
+        # Halves, so that the span of values near the ends of the doubles stays finite.
+        half_span = (high / 2 - low / 2) if high > low else 0.5
         found = cursor.execute(
-            f"SELECT least(CAST(floor((x - ?) / ?) AS BIGINT), {bins - 1}) AS b, count(*) "
-            f"FROM {source} WHERE isfinite(x) GROUP BY b",
-            [low, width, str(path), *params],
+            f"SELECT least(CAST(floor((x / 2 - ? / 2) / ? * {bins}) AS BIGINT), {bins - 1}) "
+            f"AS b, count(*) FROM {source} WHERE isfinite(x) GROUP BY b",
+            [low, half_span, str(path), *params],
         ).fetchall()
         for index, count in found:
             counts[int(index)] = int(count)
-        edges = [low + i * width for i in range(bins)] + [high if high > low else low + width]
+        step = half_span / bins
+        edges = [low + 2 * (i * step) for i in range(bins)] + [low + 2 * half_span]
+        edges[-1] = high if high > low else edges[-1]
     else:
         edges = []
     return {

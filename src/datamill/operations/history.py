@@ -189,16 +189,36 @@ def purge(db: Session, settings: Settings, dataset: Dataset) -> list[Path]:
     (what undo and a later operation left behind); their files, to remove after the commit."""
     line = read_line(db, dataset)
     kept = {line.root.id, dataset.head_revision_id, *(s.revision_id for s in line.steps)}
-    gone = list(
-        db.scalars(
-            select(Revision).where(Revision.dataset_id == dataset.id, Revision.id.not_in(kept))
-        )
+    candidates = db.scalars(
+        select(Revision).where(Revision.dataset_id == dataset.id, Revision.id.not_in(kept))
     )
+    used = _paths_in_use(db, dataset.id)
+    gone = [r for r in candidates if f"revisions/{r.path}" not in used]
     files = [resolve_inside(settings.revisions_dir, r.path) for r in gone]
     for revision in gone:
         db.delete(revision)
     db.flush()
     return files
+
+
+def _paths_in_use(db: Session, dataset_id: str) -> set[str]:
+    """The stored paths of this dataset's revisions that runs not finished yet read: a
+    pipeline run given the dataset as an input keeps the path of its head at submission."""
+    prefix = f"revisions/{dataset_id}/"
+    found: set[str] = set()
+    for inputs in db.scalars(select(Run.inputs).where(Run.state.in_(ACTIVE_RUN_STATES))):
+        found.update(value for value in _strings(inputs) if value.startswith(prefix))
+    return found
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
 
 
 def remove_files(files: Sequence[Path]) -> None:

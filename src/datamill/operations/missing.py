@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from datamill.operations.base import (
     Plan,
     Table,
     TextCol,
+    helper,
     ident,
     select_replacing,
 )
@@ -106,8 +108,8 @@ def fill_statistic(params: FillStatistic, table: Table) -> Plan:
     if value is None:
         return _filling(table, params.column, name, [])
     storage = STORAGE_TYPE[column["type"]]
-    if column["type"] == "int":
-        value = round(value)
+    if column["type"] == "int":  # half away from zero, as the round operation does
+        value = int(math.copysign(math.floor(abs(value) + 0.5), value))
     plan = _filling(table, params.column, f"COALESCE({name}, CAST(? AS {storage}))", [value])
     return Plan(plan.select, plan.params, {**plan.details, "value": _json(value)})
 
@@ -174,17 +176,19 @@ def interpolate(params: Interpolate, table: Table) -> Plan:
     window = f"ORDER BY {ROW_NUMBER}"
     before = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
     after = "ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING"
+    # The helper columns get names no column of the table has.
+    y0, x0, y1, x1, x = (ident(helper(table, h)) for h in ("_y0", "_x0", "_y1", "_x1", "_x"))
     inner = (
         f"SELECT *, "
-        f"last_value({known} {name} END IGNORE NULLS) OVER ({window} {before}) AS _y0, "
-        f"last_value({known} {at} END IGNORE NULLS) OVER ({window} {before}) AS _x0, "
-        f"first_value({known} {name} END IGNORE NULLS) OVER ({window} {after}) AS _y1, "
-        f"first_value({known} {at} END IGNORE NULLS) OVER ({window} {after}) AS _x1, "
-        f"{at} AS _x FROM {table.numbered}"
+        f"last_value({known} {name} END IGNORE NULLS) OVER ({window} {before}) AS {y0}, "
+        f"last_value({known} {at} END IGNORE NULLS) OVER ({window} {before}) AS {x0}, "
+        f"first_value({known} {name} END IGNORE NULLS) OVER ({window} {after}) AS {y1}, "
+        f"first_value({known} {at} END IGNORE NULLS) OVER ({window} {after}) AS {x1}, "
+        f"{at} AS {x} FROM {table.numbered}"
     )
     line = (
-        "CASE WHEN _x1 = _x0 THEN _y0 ELSE "
-        "_y0 + (CAST(_y1 AS DOUBLE) - _y0) * (CAST(_x AS DOUBLE) - _x0) / (_x1 - _x0) END"
+        f"CASE WHEN {x1} = {x0} THEN {y0} ELSE "
+        f"{y0} + (CAST({y1} AS DOUBLE) - {y0}) * (CAST({x} AS DOUBLE) - {x0}) / ({x1} - {x0}) END"
     )
     if table.column(params.column)["type"] == "int":
         line = f"CAST(round({line}) AS BIGINT)"

@@ -134,10 +134,11 @@ def clipped(name: str, kind: str, lower: float | None, upper: float | None) -> s
     are rounded inwards, so it stays int."""
     value = ident(name)
     bounds: tuple[str | None, str | None]
-    if kind == "int":
+    if kind == "int":  # within BIGINT too, or DuckDB would widen the column
+        low, high = -(2**63), 2**63 - 1
         bounds = (
-            None if lower is None else str(math.ceil(lower)),
-            None if upper is None else str(math.floor(upper)),
+            None if lower is None else str(min(max(math.ceil(lower), low), high)),
+            None if upper is None else str(min(max(math.floor(upper), low), high)),
         )
     else:
         bounds = (

@@ -25,6 +25,7 @@ from datamill.operations.base import (
     Params,
     Plan,
     Table,
+    helper,
     ident,
 )
 from datamill.operations.expressions import ExpressionError, as_sql, check_expression
@@ -77,6 +78,7 @@ class Condition(Params):
 class FilterRows(Params):
     conditions: list[Condition] | None = Field(
         default=None,
+        min_length=1,
         max_length=MAX_ITEMS,
         description="Grid filters, all of which a row must match (the ops of the rows API).",
     )
@@ -158,8 +160,9 @@ def drop_duplicates(params: DropDuplicates, table: Table) -> Plan:
     keys = ", ".join(ident(c) for c in (params.columns or table.names()))
     if params.keep == "none":
         counted = f"count(*) OVER (PARTITION BY {keys})"
-        inner = f"SELECT {names}, {ROW_NUMBER}, {counted} AS _n FROM {table.numbered}"
-        return Plan(f"SELECT {names} FROM ({inner}) WHERE _n = 1 ORDER BY {ROW_NUMBER}")
+        n = ident(helper(table, "_n"))
+        inner = f"SELECT {names}, {ROW_NUMBER}, {counted} AS {n} FROM {table.numbered}"
+        return Plan(f"SELECT {names} FROM ({inner}) WHERE {n} = 1 ORDER BY {ROW_NUMBER}")
     chosen = "min" if params.keep == "first" else "max"
     kept = f"SELECT {chosen}({ROW_NUMBER}) FROM {table.numbered} GROUP BY {keys}"
     return Plan(

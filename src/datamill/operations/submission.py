@@ -100,6 +100,12 @@ def edit_step(
     before it; when it lands, the later steps become stale and the head moves to it."""
     line, head = _locked_line(db, dataset_id)
     step = line.step(position)
+    stale = next((s.position for s in line.steps if s.stale), None)
+    if stale is not None and position >= stale:
+        raise Conflict(
+            f"Step {position} comes after a stale step ({stale}): re-run the stale steps "
+            "first, then edit it."
+        )
     base = _revision(db, line.revision_at(position - 1))
     planned = [plan_operation(step.operation, params, base, ["body", "params"])]
     return _create(db, settings, line, base, head, planned, position, "edit", owner_id, now)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-import duckdb
 from pydantic import Field
 
 from datamill.datasets.types import Column
@@ -15,6 +14,7 @@ from datamill.operations.base import (
     Plan,
     Table,
     TextCol,
+    duckdb_problem,
     ident,
     select_replacing,
 )
@@ -92,15 +92,11 @@ class FindReplace(Params):
     def check(self, columns: Sequence[Column], rows: int) -> list[dict[str, Any]]:
         if self.mode != "regex":
             return []
-        errors = []
-        with duckdb.connect() as cursor:
-            for index, item in enumerate(self.replacements):
-                try:
-                    cursor.execute("SELECT regexp_matches('', ?)", [item.find]).fetchall()
-                except duckdb.Error as problem:
-                    message = str(problem).removeprefix("Invalid Input Error: ")
-                    errors.append(field_error(["replacements", index, "find"], message))
-        return errors
+        return [
+            field_error(["replacements", index, "find"], problem)
+            for index, item in enumerate(self.replacements)
+            if (problem := duckdb_problem("SELECT regexp_matches('', ?)", item.find))
+        ]
 
 
 def find_replace(params: FindReplace, table: Table) -> Plan:

@@ -21,7 +21,7 @@ from datamill.pipelines.check import check_pipeline, check_pipeline_text
 from datamill.pipelines.errors import Error, SpecError
 from datamill.pipelines.interface import interface
 from datamill.pipelines.pipeline import PipelineSpec, parse_pipeline, pipeline_from_document
-from datamill.pipelines.tasks import TaskSpec, parse_task, task_from_document
+from datamill.pipelines.tasks import BUILTIN_PREFIX, TaskSpec, parse_task, task_from_document
 from datamill.pipelines.validators import TaskValidator
 from datamill.problems import Conflict, Invalid, NotFound, field_error
 
@@ -63,10 +63,15 @@ def _in_body(errors: Sequence[Error], subject: str) -> SpecError:
 
 
 def read_task(text: str) -> TaskSpec:
+    """A task sent to be registered; the names of the built-in operations are refused."""
     try:
-        return parse_task(text)
+        spec = parse_task(text)
     except SpecError as exc:
         raise _in_body(exc.items, "task") from None
+    if spec.name.startswith(BUILTIN_PREFIX):
+        problem = f"names starting with {BUILTIN_PREFIX!r} are the built-in operations'"
+        raise _in_body([field_error(["name"], problem)], "task")
+    return spec
 
 
 def read_pipeline(text: str) -> PipelineSpec:

@@ -144,12 +144,6 @@ def task_from_document(document: Mapping[str, Any]) -> TaskSpec:
 def task_errors(task: TaskSpec) -> list[Error]:
     """What makes a task inconsistent, beyond each field's own type."""
     errors = _kind_errors(task)
-    if task.name.startswith(BUILTIN_PREFIX) and task.kind != "operation":
-        errors.append(
-            field_error(
-                ["name"], f"names starting with {BUILTIN_PREFIX!r} are the built-in operations'"
-            )
-        )
     errors.extend(_params_errors(task))
     errors.extend(_port_errors(task))
     if task.kind == "command":

@@ -126,7 +126,7 @@ class ColumnChanges(BaseModel):
 
 class RowSamples(BaseModel):
     changed: list[dict[str, Any]] = Field(
-        description="{at: position or key, cells: {column: {before, after}}}"
+        description="{at: the position, or the key as text, cells: {column: {before, after}}}"
     )
     added: list[list[Any]] = Field(description="Values of the columns both revisions have.")
     removed: list[list[Any]]

@@ -440,3 +440,51 @@ def test_a_cancelled_operation_makes_no_revision_and_frees_the_dataset(
     assert history(pool_client, fruit)["head"] == 0
     assert history(pool_client, fruit)["running"] is None
     assert applied(pool_client, fruit, "round", column="price")["state"] == "succeeded"
+
+
+def test_a_dataset_is_not_deleted_while_an_operation_is_queued(alice_client: TestClient) -> None:
+    dataset = upload(alice_client, SMALL_CSV)["id"]  # no worker here: the operation waits
+    apply(alice_client, dataset, "round", column="price")
+    refused = alice_client.delete(f"/api/v1/datasets/{dataset}")
+    assert refused.status_code == 409 and "still running" in refused.json()["detail"]
+
+
+def test_a_step_after_a_stale_one_cannot_be_edited(pool_client: TestClient, fruit: str) -> None:
+    applied(pool_client, fruit, "fill-constant", column="price", value=0)
+    applied(pool_client, fruit, "round", column="price")
+    applied(pool_client, fruit, "change-case", columns=["name"], case="upper")
+    edit = pool_client.put(
+        f"/api/v1/datasets/{fruit}/history/1", json={"params": {"column": "price", "value": 1}}
+    )
+    wait_for_run(pool_client, edit.json()["run_id"], finished)
+    later = pool_client.put(
+        f"/api/v1/datasets/{fruit}/history/3",
+        json={"params": {"columns": ["name"], "case": "lower"}},
+    )
+    assert later.status_code == 409 and "re-run the stale steps" in later.json()["detail"]
+
+
+def test_purge_keeps_a_revision_a_running_pipeline_reads(pool2_client: TestClient) -> None:
+    fruit = str(upload(pool2_client, SMALL_CSV, "fruit.csv")["id"])
+    applied(pool2_client, fruit, "round", column="price")
+    take = {"name": "take", "kind": "command", "command": ["sleep", "30"],
+            "inputs": {"t": {"kind": "table"}}}  # fmt: skip
+    pool2_client.post("/api/v1/tasks", json=take).raise_for_status()
+    spec = {"name": "read", "inputs": {"t": {"kind": "table"}},
+            "steps": {"use": {"task": "take", "with": {"t": "${inputs.t}"}}}}  # fmt: skip
+    pool2_client.post("/api/v1/pipelines", json=spec).raise_for_status()
+    reading = pool2_client.post(
+        "/api/v1/pipelines/read/runs", json={"inputs": {"t": {"dataset": fruit}}}
+    ).json()["run_id"]  # reads the head's file, and runs for a while
+    wait_for_run(pool2_client, reading, lambda r: r["state"] == "running")
+    pool2_client.post(f"/api/v1/datasets/{fruit}/undo")
+    applied(pool2_client, fruit, "change-case", columns=["name"], case="upper")
+    assert pool2_client.post(f"/api/v1/datasets/{fruit}/purge").json() == {"removed": 0}
+    pool2_client.post(f"/api/v1/runs/{reading}/cancel")
+    wait_for_run(pool2_client, reading, finished)
+    assert pool2_client.post(f"/api/v1/datasets/{fruit}/purge").json() == {"removed": 1}
+
+
+def test_no_registered_task_takes_the_builtin_prefix(admin_client: TestClient) -> None:
+    task = {"name": "op-fill-statistic", "kind": "operation", "operation": "fill-statistic"}
+    assert admin_client.post("/api/v1/tasks", json=task).status_code == 422

@@ -70,7 +70,7 @@ def test_a_key_matches_rows_across_deletions_and_insertions(before: Side, tmp_pa
     assert found["sample"]["added"] == [[9, "lima"]]
     assert sorted(found["sample"]["removed"], key=str) == [[2, "rome"], [3, None]]
     assert found["sample"]["changed"] == [
-        {"at": [1], "cells": {"city": {"before": "oslo", "after": "OSLO"}}}
+        {"at": ["1"], "cells": {"city": {"before": "oslo", "after": "OSLO"}}}
     ]
 
 
@@ -94,3 +94,26 @@ def test_a_key_column_missing_from_one_side_is_a_422(before: Side, tmp_path: Pat
     after = side(tmp_path, "after", {"other": [1]}, {"other": "int"})
     with duckdb.connect() as cursor, pytest.raises(Invalid, match="not in both"):
         compare_revisions(cursor, before, after, ["id"], 10)
+
+
+def test_a_key_of_mixed_types_compares(before: Side, tmp_path: Path) -> None:
+    after = side(
+        tmp_path,
+        "after",
+        {"id": [1, 2, 3, 4], "city": ["oslo", "rome", None, "OSLO"], "x": [1.0, 2.0, 3.0, 4.0]},
+        {"id": "int", "city": "text", "x": "float"},
+    )
+    with duckdb.connect() as cursor:
+        found = compare_revisions(cursor, before, after, ["id", "x"], 10)
+    assert found["changed"] == 1 and found["sample"]["changed"][0]["at"] == ["4", "4.0"]
+
+
+def test_a_key_that_repeats_is_a_422(before: Side, tmp_path: Path) -> None:
+    with duckdb.connect() as cursor, pytest.raises(Invalid, match="not unique"):
+        compare_revisions(cursor, before, before, ["city"], 10)
+
+
+def test_a_column_named_like_the_row_number_is_a_422(tmp_path: Path) -> None:
+    odd = side(tmp_path, "odd", {"file_row_number": [1]}, {"file_row_number": "int"})
+    with duckdb.connect() as cursor, pytest.raises(Invalid, match="rename it"):
+        compare_revisions(cursor, odd, odd, [], 10)

@@ -67,3 +67,14 @@ def test_clusters_under_a_view_see_only_its_rows(table: Path) -> None:
 def test_clusters_of_a_number_column_are_a_422(table: Path) -> None:
     with duckdb.connect() as cursor, pytest.raises(Invalid, match="not text"):
         find_clusters(cursor, table, COLUMNS, "n", ClusterOptions())
+
+
+def test_levenshtein_refuses_blocks_that_would_compare_too_many_pairs(tmp_path: Path) -> None:
+    path = tmp_path / "many.parquet"
+    pq.write_table(
+        pa.table({"city": [f"aa{i}" for i in range(5000)], "n": list(range(5000))}), path
+    )
+    with duckdb.connect() as cursor, pytest.raises(Invalid, match="raise block_size"):
+        find_clusters(
+            cursor, path, COLUMNS, "city", ClusterOptions(method="levenshtein", block_size=2)
+        )

@@ -129,3 +129,29 @@ def test_operations_on_an_empty_table(tmp_path: Path) -> None:
     assert empty.apply("drop-duplicates").records() == []
     assert empty.apply("sample-rows", fraction=0.5).records() == []
     assert values(pd.Series([], dtype=object)) == []
+
+
+def test_a_long_operation_reports_its_progress(tmp_path: Path) -> None:
+    import duckdb
+
+    from datamill.operations.apply import apply_operation
+    from datamill.operations.catalog import check_params, get_operation
+
+    source = tmp_path / "big.parquet"
+    with duckdb.connect() as cursor:
+        cursor.execute(
+            f"COPY (SELECT i AS n, md5(i::VARCHAR) AS s FROM range(2000000) t(i)) "
+            f"TO '{source}' (FORMAT parquet)"
+        )
+    columns = [{"name": "n", "type": "int"}, {"name": "s", "type": "text"}]
+    operation = get_operation("sort-rows")
+    params = check_params(operation, {"keys": [{"column": "s"}]}, columns, 2000000)  # type: ignore[arg-type]
+    fractions: list[float] = []
+    with duckdb.connect() as cursor:
+        apply_operation(
+            cursor, operation, params, source, columns, tmp_path / "out.parquet",  # type: ignore[arg-type]
+            fractions.append, every=0.005,
+        )  # fmt: skip
+    assert fractions, "no progress was reported"
+    assert all(0 <= f <= 1 for f in fractions)
+    assert fractions == sorted(fractions)
