@@ -34,6 +34,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/datasets.py
 	$(BIN)/python bench/runs.py
+	$(BIN)/python bench/operations.py
 
 docs-settings: $(STAMP)
 	$(BIN)/python -m datamill.config > docs/settings.md
