@@ -124,10 +124,18 @@ def histogram(
         "max": high,
         "nulls": nulls,
         "non_finite": other,
-        "bins": [{"low": edges[i], "high": edges[i + 1], "count": counts[i]} for i in range(bins)]
+        "bins": [
+            {"low": _tidy(edges[i]), "high": _tidy(edges[i + 1]), "count": counts[i]}
+            for i in range(bins)
+        ]
         if edges
         else [],
     }
+
+
+def _tidy(edge: float) -> float:
+    """An edge without the noise of binary fractions (594.94, not 594.9399999999999)."""
+    return float(f"{edge:.12g}")
 
 
 @dataclass(frozen=True)
