@@ -65,7 +65,8 @@ def normalize(params: Normalize, table: Table) -> Plan:
         scaled = f"CASE WHEN isfinite({value}) THEN CAST(? AS DOUBLE) ELSE {value} END"
         values: list[Any] = [params.low]
     else:
-        scaled = f"(({value} - ?) / (? - ?)) * (? - ?) + ?"
+        # Halves, so that the span of values near the ends of the doubles stays finite.
+        scaled = f"(({value} / 2 - ? / 2) / (? / 2 - ? / 2)) * (? - ?) + ?"
         values = [lo, hi, lo, params.high, params.low, params.low]
     select = select_replacing(table, {params.column: scaled})
     return Plan(f"SELECT {select} FROM {table.source}", values, {"min": lo, "max": hi})
@@ -133,6 +134,8 @@ def clipped(name: str, kind: str, lower: float | None, upper: float | None) -> s
     """SQL for the column held within [lower, upper]; NaN stays NaN. Bounds of an int column
     are rounded inwards, so it stays int."""
     value = ident(name)
+    lower = lower if lower is not None and math.isfinite(lower) else None  # beyond any double
+    upper = upper if upper is not None and math.isfinite(upper) else None
     bounds: tuple[str | None, str | None]
     if kind == "int":  # within BIGINT too, or DuckDB would widen the column
         low, high = -(2**63), 2**63 - 1

@@ -3,6 +3,7 @@ null, clipped or deleted."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -85,6 +86,8 @@ def fences(table: Table, column: str, method: Method, k: float, trim: float) -> 
 def treat_outliers(params: Outliers, table: Table) -> Plan:
     k = params.k if params.k is not None else DEFAULT_K[params.method]
     low, high = fences(table, params.column, params.method, k, params.trim)
+    if low is not None and (math.isnan(low) or math.isnan(high)):
+        low, high = None, None  # the spread overflowed the doubles: no fence can be told
     column = ident(params.column)
     if low is None:
         outside = "FALSE"

@@ -167,3 +167,8 @@ def test_zscore_flags_agree_with_pandas_on_any_column(
     ]
     assert all(r == e for r, e, n in zip(result, expected, near, strict=True) if not n)
     assert np.isfinite(low) or np.isnan(low)
+
+
+def test_normalize_spans_the_whole_range_of_doubles(tmp_path: Path) -> None:
+    table = Revision(tmp_path, {"x": [-1e308, 0.0, 1e308]}, {"x": "float"})
+    assert table.apply("normalize", column="x").column("x") == [0.0, 0.5, 1.0]
