@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from datamill.api.deps import (
     ContextDep,
@@ -59,9 +61,11 @@ async def list_(user: CurrentUser) -> ListReply[OperationPublic]:
     return ListReply(data=items, count=len(items))
 
 
-async def _queue(
-    ctx: AppContext, user: User, response: Response, submit: Callable[..., tuple[str, list[Effect]]]
-) -> RunAccepted:
+Submit = Callable[[Session, datetime], tuple[str, list[Effect]]]
+"""Creates a run in the session given (not committed): its id and first effects."""
+
+
+async def _queue(ctx: AppContext, user: User, response: Response, submit: Submit) -> RunAccepted:
     """Run ``submit(db, now)`` in a transaction with the member's fair use checked, commit,
     deliver the effects: 202 with the run."""
 
