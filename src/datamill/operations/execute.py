@@ -53,7 +53,7 @@ def run_operation(
     missing input) is a failed result whose reason says why."""
     try:
         return _run(job, settings, workdir, on_progress)
-    except (StepError, OperationError, OSError, duckdb.Error) as problem:
+    except (StepError, OperationError, OSError, ValueError, duckdb.Error) as problem:
         return Result("failed", reason=str(problem))
     except Invalid as problem:
         details = "; ".join(
