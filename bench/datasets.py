@@ -34,7 +34,7 @@ import pandas as pd
 import polars as pl
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from harness import generate_csv, server, timed, upload
+from harness import benchmark_table, server, timed, upload
 from reporting import line, pct
 
 from datamill.datasets.engine import Engine
@@ -307,11 +307,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=100)
     parser.add_argument("--keep", action="store_true", help="keep the generated CSV for reruns")
     args = parser.parse_args()
-    WORK.mkdir(parents=True, exist_ok=True)
-    csv = WORK / f"bench-{args.rows}.csv"
-    if not csv.exists():
-        print(f"generating {args.rows:,} rows ...")
-        generate_csv(csv, args.rows)
+    csv = benchmark_table(WORK, args.rows)
     print(
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
         f"DuckDB {duckdb.__version__}"

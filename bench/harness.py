@@ -45,6 +45,16 @@ def generate_csv(path: Path, rows: int) -> None:
     con.close()
 
 
+def benchmark_table(work: Path, rows: int) -> Path:
+    """The benchmark table as CSV in ``work``, generated on first use (``--keep`` keeps it)."""
+    work.mkdir(parents=True, exist_ok=True)
+    csv = work / f"bench-{rows}.csv"
+    if not csv.exists():
+        print(f"generating {rows:,} rows ...")
+        generate_csv(csv, rows)
+    return csv
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -37,7 +37,7 @@ from typing import Any
 import duckdb
 import httpx
 import pandas as pd
-from harness import generate_csv, server, timed, upload
+from harness import benchmark_table, server, timed, upload
 from reporting import line
 from websockets.sync.client import connect
 
@@ -266,11 +266,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the generated CSV for reruns")
     parser.add_argument("--no-pandas", action="store_true", help="skip the pandas baseline")
     args = parser.parse_args()
-    WORK.mkdir(parents=True, exist_ok=True)
-    csv = WORK / f"bench-{args.rows}.csv"
-    if not csv.exists():
-        print(f"generating {args.rows:,} rows ...")
-        generate_csv(csv, args.rows)
+    csv = benchmark_table(WORK, args.rows)
     data_dir = WORK / "operations"
     shutil.rmtree(data_dir, ignore_errors=True)
     print(

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, ParamSpec, TypeVar
+from typing import IO, Any, ParamSpec, TypeVar
 
 import click
 from sqlalchemy.orm import Session
@@ -324,6 +324,19 @@ def dataset_op(
             _fail(str(error))
 
 
+@contextmanager
+def _on_dataset(url: str, dataset_ref: str) -> Iterator[tuple[Any, str]]:
+    """The API and the id of the dataset ``dataset_ref`` names; what the server refuses in the
+    block is one line on standard error."""
+    from datamill import run_client as rc
+
+    with rc.api_for(url, _token()) as api:
+        try:
+            yield api, rc.dataset_id(api, dataset_ref)
+        except rc.RunFailed as error:
+            _fail(str(error))
+
+
 @dataset.command("history")
 @click.argument("dataset_ref", metavar="DATASET")
 @URL_OPTION
@@ -333,13 +346,8 @@ def dataset_history(dataset_ref: str, url: str) -> None:
     from rich.console import Console
 
     from datamill import dataset_client as dc
-    from datamill import run_client as rc
 
-    with rc.api_for(url, _token()) as api:
-        try:
-            found = rc.dataset_id(api, dataset_ref)
-        except rc.RunFailed as error:
-            _fail(str(error))
+    with _on_dataset(url, dataset_ref) as (api, found):
         history = api.request("GET", f"/api/v1/datasets/{found}/history")
     Console().print(dc.history_table(history))
 
@@ -350,14 +358,8 @@ def dataset_history(dataset_ref: str, url: str) -> None:
 @friendly_errors
 def dataset_recipe(dataset_ref: str, url: str) -> None:
     """Print DATASET's recipe (its operations up to the head) as JSON."""
-    from datamill import run_client as rc
-
-    with rc.api_for(url, _token()) as api:
-        try:
-            found = rc.dataset_id(api, dataset_ref)
-            recipe = api.request("GET", f"/api/v1/datasets/{found}/recipe")
-        except rc.RunFailed as error:
-            _fail(str(error))
+    with _on_dataset(url, dataset_ref) as (api, found):
+        recipe = api.request("GET", f"/api/v1/datasets/{found}/recipe")
     click.echo(json.dumps(recipe, indent=2, ensure_ascii=False))
 
 
@@ -380,14 +382,10 @@ def dataset_replay(dataset_ref: str, recipe_file: IO[bytes], url: str) -> None:
         recipe = json.loads(data)
     except ValueError as error:
         _fail(f"the recipe is not JSON: {error}")
-    with rc.api_for(url, _token()) as api:
-        try:
-            found = rc.dataset_id(api, dataset_ref)
-            reply = api.request("POST", f"/api/v1/datasets/{found}/recipe", 202, json=recipe)
-            run = rc.run_and_watch(api, reply["run_id"], Console(stderr=True))
-            click.echo(f"recipe: {dc.landed(api, found, run)}")
-        except rc.RunFailed as error:
-            _fail(str(error))
+    with _on_dataset(url, dataset_ref) as (api, found):
+        reply = api.request("POST", f"/api/v1/datasets/{found}/recipe", 202, json=recipe)
+        run = rc.run_and_watch(api, reply["run_id"], Console(stderr=True))
+        click.echo(f"recipe: {dc.landed(api, found, run)}")
 
 
 def _move(dataset_ref: str, url: str, direction: str) -> None:

@@ -266,12 +266,12 @@ def _check_column(
     column = by_name.get(name)
     if column is None:
         errors.add(
-            [*loc, "column"], f"unknown column {_shown(name, repr)}; {_known_columns(by_name)}"
+            [*loc, "column"], f"unknown column {_shown(name, repr)}; {known_columns(by_name)}"
         )
     return column
 
 
-def _known_columns(by_name: Mapping[str, Column]) -> str:
+def known_columns(by_name: Mapping[str, Column]) -> str:
     names = list(by_name)
     if not names:
         return "this table has no columns"

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from datamill.datasets.ingest.output import literal
 from datamill.datasets.types import COLUMN_TYPES, Column, ColumnType, quote_ident
+from datamill.datasets.view import known_columns
 from datamill.problems import field_error
 
 MAX_COLUMN_NAME = 256
@@ -176,14 +177,6 @@ def _ref_errors(
         wanted = " or ".join(ref.types)
         return [field_error(loc, f"column {name!r} is {found['type']}; expected {wanted}")]
     return []
-
-
-def known_columns(by_name: Mapping[str, Column]) -> str:
-    names = list(by_name)
-    if not names:
-        return "this table has no columns"
-    shown = ", ".join(repr(n) for n in names[:20])
-    return f"columns are {shown}" + (f" and {len(names) - 20} more" if len(names) > 20 else "")
 
 
 def _refs(

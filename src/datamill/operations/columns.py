@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
+from datamill.datasets.ingest.output import literal
 from datamill.datasets.types import Column, ColumnType
 from datamill.datasets.view import text_form
 from datamill.operations.base import (
@@ -167,7 +168,7 @@ def _converted(column: Column, to: ColumnType, format: str | None) -> str:
                 f"WHEN lower({value}) IN {_FALSE!r} THEN FALSE END"
             )
         if format is not None and to in ("date", "timestamp"):
-            parsed = f"try_strptime({value}, {_quoted(format)})"
+            parsed = f"try_strptime({value}, {literal(format)})"
             return f"CAST({parsed} AS DATE)" if to == "date" else parsed
         storage = {"int": "BIGINT", "float": "DOUBLE", "date": "DATE", "timestamp": "TIMESTAMP"}
         if to == "int":  # "3.0" and "1e3" are integers too, "3.5" is not (DuckDB would round)
@@ -184,10 +185,6 @@ def _converted(column: Column, to: ColumnType, format: str | None) -> str:
         return f"CASE WHEN {name} = round({name}) THEN TRY_CAST({name} AS BIGINT) END"
     storage = {"int": "BIGINT", "float": "DOUBLE", "date": "DATE", "timestamp": "TIMESTAMP"}
     return f"TRY_CAST({name} AS {storage[to]})"
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 class SplitColumn(Params):
@@ -211,9 +208,9 @@ class SplitColumn(Params):
 def split_column(params: SplitColumn, table: Table) -> Plan:
     name = ident(params.column)
     if params.delimiter is not None:
-        parts = f"string_split({name}, {_quoted(params.delimiter)})"
+        parts = f"string_split({name}, {literal(params.delimiter)})"
     else:
-        parts = f"regexp_split_to_array({name}, {_quoted(params.pattern or '')})"
+        parts = f"regexp_split_to_array({name}, {literal(params.pattern or '')})"
     (count,) = table.one(f"SELECT COALESCE(max(len({parts})), 0) FROM {table.source}")
     if count > MAX_SPLIT_COLUMNS:
         raise OperationError(
@@ -241,7 +238,7 @@ class MergeColumns(Params):
 
 def merge_columns(params: MergeColumns, table: Table) -> Plan:
     texts = ", ".join(text_form(table.column(c)) for c in params.columns)
-    merged = f"concat_ws({_quoted(params.separator)}, {texts}) AS {ident(params.name)}"
+    merged = f"concat_ws({literal(params.separator)}, {texts}) AS {ident(params.name)}"
     last = max(params.columns, key=table.names().index)
     drop = params.columns if params.remove_originals else []
     return Plan(f"SELECT {_after(table, last, [merged], drop)} FROM {table.source}")

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
+from datamill.datasets.ingest.output import literal
 from datamill.datasets.view import text_form
 from datamill.operations.base import (
     Col,
@@ -17,7 +18,6 @@ from datamill.operations.base import (
     ident,
     unique_name,
 )
-from datamill.operations.text import quoted
 
 MAX_CATEGORIES = 1000
 
@@ -59,7 +59,7 @@ def one_hot(params: OneHot, table: Table) -> Plan:
     for value in values:
         name = unique_name(f"{prefix}{value}", taken)
         taken.append(name)
-        dummies.append(f"COALESCE({text} = {quoted(value)}, FALSE) AS {ident(name)}")
+        dummies.append(f"COALESCE({text} = {literal(value)}, FALSE) AS {ident(name)}")
     items = []
     for existing in table.names():
         if not (params.drop_original and existing == params.column):

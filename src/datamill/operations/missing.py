@@ -24,6 +24,7 @@ from datamill.operations.base import (
     ident,
     select_replacing,
 )
+from datamill.operations.numbers import finite as finite_values
 from datamill.operations.rows import numbered_columns
 from datamill.problems import field_error
 
@@ -93,7 +94,7 @@ def fill_statistic(params: FillStatistic, table: Table) -> Plan:
     column filled with a mean or median keeps its type: the value is rounded."""
     column = table.column(params.column)
     name = ident(params.column)
-    finite = f"CASE WHEN isfinite({name}) THEN {name} END" if column["type"] == "float" else name
+    finite = finite_values(table, params.column)
     if params.statistic == "mean":
         statistic = f"avg({finite})"
     elif params.statistic == "median":

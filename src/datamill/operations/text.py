@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from datamill.datasets.ingest.output import literal
 from datamill.datasets.types import Column
 from datamill.operations.base import (
     Operation,
@@ -25,11 +26,6 @@ MAX_REPLACEMENTS = 100
 
 def _text_columns(table: Table, chosen: Sequence[str] | None) -> list[str]:
     return list(chosen) if chosen else [c["name"] for c in table.columns if c["type"] == "text"]
-
-
-def quoted(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 class TrimWhitespace(Params):
@@ -112,14 +108,14 @@ def find_replace(params: FindReplace, table: Table) -> Plan:
 def _replaced(value: str, item: Replacement, params: FindReplace) -> str:
     if params.mode == "literal" and params.case_sensitive:
         if params.whole_cell:
-            found, put = quoted(item.find), quoted(item.replace)
+            found, put = literal(item.find), literal(item.replace)
             return f"CASE WHEN {value} = {found} THEN {put} ELSE {value} END"
-        return f"replace({value}, {quoted(item.find)}, {quoted(item.replace)})"
+        return f"replace({value}, {literal(item.find)}, {literal(item.replace)})"
     pattern = (
-        f"regexp_escape({quoted(item.find)})" if params.mode == "literal" else quoted(item.find)
+        f"regexp_escape({literal(item.find)})" if params.mode == "literal" else literal(item.find)
     )
-    literal = params.mode == "literal"
-    replacement = quoted(_escape_replacement(item.replace) if literal else item.replace)
+    plain = params.mode == "literal"
+    replacement = literal(_escape_replacement(item.replace) if plain else item.replace)
     options = "" if params.case_sensitive else "i"
     if params.whole_cell:
         anchored = f"'^(?:' || {pattern} || ')$'"

@@ -27,7 +27,15 @@ from datamill.db.models import (
 )
 from datamill.pipelines.graph import Graph, step_dependencies
 from datamill.pipelines.pipeline import PipelineSpec
-from datamill.pipelines.store import TaskRow, own_spec, pinned_task, task_rows, version_spec
+from datamill.pipelines.store import (
+    TaskRow,
+    own_spec,
+    pinned_task,
+    task_rows,
+    task_spec,
+    version_spec,
+)
+from datamill.pipelines.tasks import TaskSpec
 from datamill.problems import NotFound
 from datamill.runs import machine
 from datamill.runs.effects import Effect, Outcome
@@ -138,6 +146,8 @@ def create_run(
     names = {step.task for step in spec.steps.values()}
     tasks = _tasks(db, names) if tasks is None or not names <= tasks.keys() else tasks
     documents = {name: tasks[step.task].spec for name, step in spec.steps.items()}
+    # Parsed once per task and change (not per content): the hot path of every submission.
+    pinned = {name: task_spec(tasks[step.task]) for name, step in spec.steps.items()}
     run = {
         "id": run_id or new_id(),
         "pipeline_id": pipeline_id,
@@ -148,7 +158,7 @@ def create_run(
         "params": dict(params),
         "inputs": dict(inputs),
     }
-    return _insert_run(db, run, spec, _graph(db, version_id), documents, now)
+    return _insert_run(db, run, spec, _graph(db, version_id), documents, pinned, now)
 
 
 def create_dataset_run(
@@ -172,7 +182,8 @@ def create_dataset_run(
         "params": {},
         "inputs": dict(inputs),
     }
-    return _insert_run(db, run, spec, step_dependencies(spec), tasks, now)
+    pinned = {name: pinned_task(document) for name, document in tasks.items()}
+    return _insert_run(db, run, spec, step_dependencies(spec), tasks, pinned, now)
 
 
 def _insert_run(
@@ -181,11 +192,12 @@ def _insert_run(
     spec: PipelineSpec,
     graph: Graph,
     documents: Mapping[str, Mapping[str, Any]],
+    pinned: Mapping[str, TaskSpec],
     now: datetime,
 ) -> tuple[str, list[Effect]]:
-    """Insert the run ``run`` and a row per step pinning its task document, planned first so
-    that the rows are written once: the run's id and its first effects."""
-    pinned = {name: pinned_task(document) for name, document in documents.items()}
+    """Insert the run ``run`` and a row per step pinning its task document (``pinned``: the
+    same, parsed), planned first so that the rows are written once: the run's id and its first
+    effects."""
     limits = {name: task.retries + 1 for name, task in pinned.items()}
     queues = {name: task.queue for name, task in pinned.items()}
     outcome = machine.plan(new_run(graph, limits, queues), now.timestamp())
