@@ -7,7 +7,16 @@ DATA   ?= ./data
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint typecheck unit bench clean venv docs-settings docs-operations
+.PHONY: run test lint typecheck unit bench clean venv docs-settings docs-operations \
+	frontend frontend-test api-client chromium
+
+# The browser app: npm packages from the lock file, built by Vite into the Python package.
+FRONTEND_DEPS := frontend/node_modules/.installed
+STATIC        := src/datamill/static/index.html
+FRONTEND_SRC  := $(shell find frontend/src -type f -not -name schema.d.ts 2>/dev/null) \
+	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/openapi.json
+NPM_FLAGS     := --no-fund --no-audit --loglevel=error
+SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,12 +26,33 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-run: $(STAMP)
+$(FRONTEND_DEPS): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci $(NPM_FLAGS)
+	touch $@
+
+$(STATIC): $(FRONTEND_DEPS) $(FRONTEND_SRC)
+	cd frontend && npm run --silent api && npm run --silent build
+
+frontend: $(STATIC)
+
+# After changing the API: rewrite the OpenAPI document the typed client is generated from.
+api-client: $(STAMP) $(FRONTEND_DEPS)
+	$(BIN)/python -m datamill.openapi > frontend/openapi.json
+	cd frontend && npm run --silent api
+
+# Browser tests drive the system Chromium (Debian's package); Playwright downloads nothing.
+chromium:
+	@test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
+run: $(STAMP) $(STATIC)
 	DATAMILL_DATA_DIR=$(DATA) $(BIN)/datamill demo
 	DATAMILL_DATA_DIR=$(DATA) $(BIN)/datamill serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) $(STATIC) chromium lint typecheck frontend-test
 	$(BIN)/python -m pytest
+
+frontend-test: $(FRONTEND_DEPS)
+	cd frontend && npm run --silent api && npm run --silent typecheck && npm run --silent test
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples
@@ -43,4 +73,4 @@ docs-operations: $(STAMP)
 	$(BIN)/python -m datamill.operations.reference > docs/operations.md
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache frontend/node_modules src/datamill/static

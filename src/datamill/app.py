@@ -27,6 +27,7 @@ from datamill.api import (
 )
 from datamill.api.docs import install_docs
 from datamill.api.limits import BodyLimit
+from datamill.api.webapp import install_webapp
 from datamill.config import Settings
 from datamill.context import AppContext
 from datamill.datasets.sweep import sweep_orphans
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(workers.router, prefix="/api/v1")
     app.add_middleware(BodyLimit)
     install_docs(app, "/api/openapi.json")
+    install_webapp(app)  # last: its catch-all route answers every other path
     _install_error_handlers(app)
     return app
 

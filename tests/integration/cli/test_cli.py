@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from datamill.cli import main
+from tests.fixtures.servers import Server
 
 
 @pytest.fixture
@@ -65,41 +62,16 @@ def test_demo_creates_the_account_and_datasets_once(env: dict[str, str]) -> None
     assert "demo dataset created" not in out
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def server(env: dict[str, str]) -> Iterator[str]:
-    """``datamill serve`` on a free port, stopped with terminate then kill."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "datamill", "serve", "--port", str(port)],
-        env={**env, "PATH": "/usr/bin:/bin"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+def server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """``datamill serve`` on a free port, with the CLI tests' environment."""
+    served = Server("cli", {**env, "PATH": "/usr/bin:/bin"}, tmp_path)
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{url}/api/v1/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("server did not start")
-        yield url
+        served.wait_healthy()
+        yield served.url
     finally:
-        process.terminate()
-        try:
-            output, _ = process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-        sys.stdout.write(output.decode(errors="replace"))
+        served.stop()
+        sys.stdout.write(served.output())
 
 
 def test_dataset_upload_sends_the_file_to_the_server(

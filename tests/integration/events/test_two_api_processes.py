@@ -1,7 +1,7 @@
 """Two API processes sharing PostgreSQL, the data directory and Redis events: a WebSocket client
 on each receives the events of a run submitted through one of them (the issue's test).
 
-The processes are real servers (``uvicorn --factory``) and the clients real WebSocket clients
+The processes are real servers (``datamill serve``) and the clients real WebSocket clients
 (``websockets``). Only the first process has a worker pool: every event of the run is published
 there, and reaches the second process through Redis alone.
 """
@@ -9,13 +9,8 @@ there, and reaches the second process through Redis alone.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,69 +25,12 @@ from datamill.config import Settings
 from datamill.db.engine import make_engine, make_session_factory
 from datamill.db.migrate import upgrade
 from tests.fixtures.db import TEST_SECRET, make_settings
+from tests.fixtures.servers import Server
 from tests.integration.events.event_runs import ECHO, PIPELINE
 
 EVENTS_DB = 11
 """The Redis database (and so the channel, ``datamill:events:11``) of this test's servers."""
-START_SECONDS = 60.0
 RUN_SECONDS = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class Server:
-    """One ``uvicorn --factory datamill.app:create_app`` process, its log kept in a file."""
-
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
-        self.port = free_port()
-        self.log = log_dir / f"{name}.log"
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "datamill.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-        ]
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
-            )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait_healthy(self) -> None:
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/api/v1/health", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.1)
-        raise AssertionError(f"{self.name} did not start:\n{self.output()}")
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 @pytest.fixture

@@ -1,0 +1,65 @@
+/** The typed API client: paths and bodies come from the OpenAPI document (`make api-client`). */
+
+import createClient, { type Middleware } from "openapi-fetch";
+import { ApiError, OfflineError, type ProblemBody } from "./problem";
+import type { components, paths } from "./schema";
+
+export type Schemas = components["schemas"];
+
+export const CSRF_COOKIE = "datamill_csrf";
+export const CSRF_HEADER = "X-CSRF-Token";
+
+export function readCookie(name: string): string | undefined {
+  for (const part of document.cookie.split(";")) {
+    const [key, ...value] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(value.join("="));
+  }
+  return undefined;
+}
+
+/** Cookie-authenticated writes must carry the CSRF token the server set at sign-in. */
+const csrf: Middleware = {
+  onRequest({ request }) {
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      const token = readCookie(CSRF_COOKIE);
+      if (token) request.headers.set(CSRF_HEADER, token);
+    }
+    return request;
+  },
+};
+
+const listeners = new Set<() => void>();
+
+/** Called when any request answers 401: the session ended, so the app shows the sign-in page. */
+export function onSignedOut(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function signedOut(): void {
+  for (const listener of listeners) listener();
+}
+
+export const api = createClient<paths>({ baseUrl: typeof window === "undefined" ? "" : window.location.origin });
+api.use(csrf);
+
+interface Reply<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/** The reply's data, or an ApiError carrying the server's problem; 401 also signs the app out. */
+export async function unwrap<T>(call: Promise<Reply<T>>): Promise<T> {
+  let reply: Reply<T>;
+  try {
+    reply = await call;
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    throw new OfflineError();
+  }
+  if (reply.response.ok) return reply.data as T;
+  if (reply.response.status === 401) signedOut();
+  const body = (typeof reply.error === "object" ? reply.error : null) as ProblemBody | null;
+  throw new ApiError(reply.response.status, body);
+}

@@ -1,0 +1,81 @@
+"""The browser app at ``/``: built assets, and ``index.html`` for every client-side route.
+
+The build (``make frontend``) writes ``static/`` with hashed asset names, each with a ``.gz``
+beside it: assets are cached for a year and sent precompressed, and ``index.html`` is never
+cached, so a new build is picked up on the next page load. Paths under ``/api`` are never
+answered with the app: an unknown API path stays a problem+json 404.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, Response
+
+from datamill.problems import NotFound, Problem
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+ASSET_CACHE = "public, max-age=31536000, immutable"
+# React sets styles through the DOM, never inline <style>; the favicon is a data: URL.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+    ".html": "text/html",
+}
+
+
+class NotBuilt(Problem):
+    status, title, slug = 503, "Browser app not built", "app-not-built"
+
+
+def _asset(static: Path, name: str) -> Path:
+    """The asset file for a request path, refusing anything that leaves ``assets/``."""
+    folder = (static / "assets").resolve()
+    if not name or "\\" in name or name.startswith("/") or "\0" in name:
+        raise NotFound(f"There is no asset named {name!r}.")
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder) or not path.is_file():
+        raise NotFound(f"There is no asset named {name!r}.")
+    return path
+
+
+def _accepts_gzip(request: Request) -> bool:
+    encodings = request.headers.get("accept-encoding", "")
+    return any(part.split(";")[0].strip() == "gzip" for part in encodings.split(","))
+
+
+def install_webapp(app: FastAPI, static: Path = STATIC_DIR) -> None:
+    @app.get("/assets/{name:path}", include_in_schema=False)
+    def asset(name: str, request: Request) -> Response:
+        path = _asset(static, name)
+        headers = {"Cache-Control": ASSET_CACHE, "Vary": "Accept-Encoding"}
+        media = TYPES.get(path.suffix)
+        packed = path.with_name(path.name + ".gz")
+        if media and packed.is_file() and _accepts_gzip(request):
+            headers["Content-Encoding"] = "gzip"
+            return FileResponse(packed, media_type=media, headers=headers)
+        return FileResponse(path, media_type=media, headers=headers)
+
+    @app.get("/{route:path}", include_in_schema=False)
+    def index(route: str) -> Response:
+        if route == "api" or route.startswith("api/"):
+            raise NotFound(f"There is no API endpoint at /{route}.")
+        page = static / "index.html"
+        if not page.is_file():
+            raise NotBuilt(
+                "The browser app has not been built. Run `make run`, which builds it, "
+                "or use the API at /api/docs."
+            )
+        headers = {
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin",
+        }
+        return FileResponse(page, media_type="text/html", headers=headers)
