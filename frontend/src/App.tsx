@@ -6,7 +6,7 @@ import { Datasets } from "./pages/Datasets";
 import { NotFound } from "./pages/NotFound";
 import { SignIn } from "./pages/SignIn";
 import { Tokens } from "./pages/Tokens";
-import { Workspace } from "./pages/Workspace";
+import { Workspace } from "./workspace/Workspace";
 
 function Routed() {
   const { user, loading } = useAuth();

@@ -1,25 +1,19 @@
-import { useCallback, useMemo, useRef, useState, type FormEvent } from "react";
+import { useCallback, useMemo, useRef, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../api/client";
 import { useLiveEvents } from "../api/events";
 import { ErrorNote, Loading, formatBytes, formatCount, formatWhen } from "../components/ui";
-import { Grid, type FetchPage, type GridColumn } from "../grid/Grid";
-import {
-  EMPTY_VIEW,
-  OP_LABELS,
-  cycleSort,
-  describeFilter,
-  opsFor,
-  parseFilterValue,
-  takesValue,
-  viewParams,
-  type FilterOp,
-  type View,
-} from "../grid/view";
+import { Grid, type FetchPage } from "../grid/Grid";
+import { EMPTY_VIEW, cycleSort, describeFilter, viewParams, type View } from "../grid/view";
 import { useLoad } from "../load";
+import { FilterForm, FunnelIcon, ProfilePanel, Sparkline } from "./columns";
+import { HistoryPanel } from "./HistoryPanel";
+import { OperationsPanel } from "./OperationsPanel";
+import { RunBar } from "./RunBar";
+import { useRunWatch } from "./runWatch";
 
 type Profile = Schemas["ProfilePublic"];
-type ColumnProfile = Schemas["ColumnProfile"];
+type Side = "operations" | "history" | "profile" | null;
 
 const EXPORTS = [
   { format: "csv", label: "CSV" },
@@ -27,140 +21,6 @@ const EXPORTS = [
   { format: "xlsx", label: "Excel" },
   { format: "json", label: "JSON" },
 ];
-
-/** Bars of the column's histogram or top values, drawn small in its header. */
-function Sparkline({ profile }: { profile?: ColumnProfile }) {
-  const counts = profile?.histogram?.counts ?? profile?.top?.map((top) => top.count) ?? [];
-  if (counts.length === 0) return <svg className="spark" aria-hidden />;
-  const max = Math.max(...counts, 1);
-  const width = 100 / counts.length;
-  return (
-    <svg className="spark" viewBox="0 0 100 16" preserveAspectRatio="none" aria-hidden>
-      {counts.map((count, i) => {
-        const height = count === 0 ? 0 : Math.max(1, (count / max) * 16);
-        return <rect key={i} x={i * width + 0.5} width={Math.max(width - 1, 0.5)} y={16 - height} height={height} />;
-      })}
-    </svg>
-  );
-}
-
-function FunnelIcon() {
-  return (
-    <svg width="12" height="12" viewBox="0 0 16 16" aria-hidden>
-      <path d="M1.5 2h13l-5 6.2V14l-3-1.6V8.2z" fill="currentColor" />
-    </svg>
-  );
-}
-
-/** Statistics read better as grouped numbers than in exponent notation. */
-function formatStat(value: number): string {
-  return value.toLocaleString("en-US", { maximumSignificantDigits: 6 });
-}
-
-function FilterForm({ column, onApply, onClose }: { column: GridColumn; onApply: (op: FilterOp, value: unknown) => void; onClose: () => void }) {
-  const ops = opsFor(column.type);
-  const [op, setOp] = useState<FilterOp>(ops[0]);
-  const [text, setText] = useState("");
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    onApply(op, takesValue(op) ? parseFilterValue(op, column.type, text) : undefined);
-  }
-  return (
-    <form className="popover" onSubmit={submit} aria-label={`Filter ${column.name}`}>
-      <div className="popover-title">Show rows where {column.name}</div>
-      <select value={op} onChange={(e) => setOp(e.target.value as FilterOp)} aria-label="Condition">
-        {ops.map((choice) => (
-          <option key={choice} value={choice}>
-            {OP_LABELS[choice]}
-          </option>
-        ))}
-      </select>
-      {takesValue(op) &&
-        (column.type === "bool" ? (
-          <select value={text} onChange={(e) => setText(e.target.value)} aria-label="Value">
-            <option value="true">true</option>
-            <option value="false">false</option>
-          </select>
-        ) : (
-          <input
-            autoFocus
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            aria-label="Value"
-            placeholder={op === "in" ? "a, b, c" : op === "between" ? "low and high" : "value"}
-          />
-        ))}
-      <div className="actions">
-        <button type="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="submit" className="primary">
-          Filter
-        </button>
-      </div>
-    </form>
-  );
-}
-
-function ProfilePanel({ profile, onClose }: { profile: ColumnProfile; onClose: () => void }) {
-  const rows: [string, string | number | null | undefined][] = [
-    ["Type", profile.type],
-    ["Values", formatCount(profile.count)],
-    ["Empty (null)", formatCount(profile.nulls)],
-    ["Distinct", `${profile.distinct_exact ? "" : "≈ "}${formatCount(profile.distinct)}`],
-  ];
-  if (profile.min !== null && profile.min !== undefined) rows.push(["Minimum", String(profile.min)]);
-  if (profile.max !== null && profile.max !== undefined) rows.push(["Maximum", String(profile.max)]);
-  if (profile.mean !== null && profile.mean !== undefined) rows.push(["Mean", formatStat(profile.mean)]);
-  if (profile.std !== null && profile.std !== undefined) rows.push(["Std. deviation", formatStat(profile.std)]);
-  if (profile.non_finite) rows.push(["NaN or infinite", formatCount(profile.non_finite)]);
-  if (profile.min_length !== null && profile.min_length !== undefined) rows.push(["Length", `${profile.min_length} to ${profile.max_length}`]);
-  if (profile.true !== null && profile.true !== undefined) rows.push(["true / false", `${formatCount(profile.true)} / ${formatCount(profile.false ?? 0)}`]);
-  const top = profile.top ?? [];
-  const topMax = Math.max(1, ...top.map((t) => t.count));
-  return (
-    <aside className="side-panel" aria-label={`Profile of ${profile.name}`}>
-      <header>
-        <h2>{profile.name}</h2>
-        <button type="button" className="icon" aria-label="Close profile" onClick={onClose}>
-          ×
-        </button>
-      </header>
-      <dl className="facts">
-        {rows.map(([label, value]) => (
-          <div key={label}>
-            <dt>{label}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
-      {profile.histogram && (
-        <figure>
-          <figcaption>Distribution</figcaption>
-          <Sparkline profile={profile} />
-          <div className="range muted small">
-            <span>{String(profile.histogram.edges[0])}</span>
-            <span>{String(profile.histogram.edges[profile.histogram.edges.length - 1])}</span>
-          </div>
-        </figure>
-      )}
-      {top.length > 0 && (
-        <figure>
-          <figcaption>Most frequent</figcaption>
-          <ul className="bars">
-            {top.map((t) => (
-              <li key={t.value}>
-                <span className="bar" style={{ width: `${(t.count / topMax) * 100}%` }} />
-                <span className="bar-label">{t.value === "" ? "(empty text)" : t.value}</span>
-                <span className="bar-count">{formatCount(t.count)}</span>
-              </li>
-            ))}
-          </ul>
-        </figure>
-      )}
-    </aside>
-  );
-}
 
 export function Workspace() {
   const { datasetId = "" } = useParams();
@@ -185,13 +45,22 @@ export function Workspace() {
   const [search, setSearch] = useState("");
   const [filtering, setFiltering] = useState<string>();
   const [selected, setSelected] = useState<string>();
+  const [side, setSide] = useState<Side>(null);
+  const { watched, watch, dismiss } = useRunWatch();
+  const history = useLoad(
+    () => unwrap(api.GET("/api/v1/datasets/{dataset_id}/history", { params: { path: { dataset_id: datasetId } } })),
+    [datasetId],
+  );
   const [shown, setShown] = useState<number>();
   const [gridError, setGridError] = useState<unknown>();
   const [exportOpen, setExportOpen] = useState(false);
   const searchTimer = useRef<number | undefined>(undefined);
 
-  useLiveEvents(["dataset.revision"], (event) => {
-    if (event.type !== "dataset.revision" || event.id === datasetId) dataset.reload();
+  useLiveEvents(["dataset.revision", "run.updated"], (event) => {
+    const mine = event.id === datasetId || event.type === "connection.restored";
+    if (event.type === "dataset.revision" ? mine : event.type === "connection.restored") dataset.reload();
+    // A step ends (or starts) as a run: the history shows both.
+    if (mine || event.type === "run.updated") history.reload();
   });
 
   const profiles = useMemo(() => new Map((profile.data?.columns ?? []).map((c) => [c.name, c])), [profile.data]);
@@ -254,6 +123,12 @@ export function Workspace() {
               searchTimer.current = window.setTimeout(() => setView((v) => ({ ...v, q: text })), 300);
             }}
           />
+          <button type="button" className={side === "operations" ? "primary" : ""} onClick={() => setSide(side === "operations" ? null : "operations")}>
+            Clean
+          </button>
+          <button type="button" aria-pressed={side === "history"} onClick={() => setSide(side === "history" ? null : "history")}>
+            History
+          </button>
           <div className="menu">
             <button type="button" aria-haspopup="menu" aria-expanded={exportOpen} onClick={() => setExportOpen(!exportOpen)}>
               Export ▾
@@ -312,6 +187,7 @@ export function Workspace() {
           </button>
         </div>
       )}
+      {watched && <RunBar watched={watched} onDismiss={dismiss} />}
       <ErrorNote error={gridError} />
       <div className="workspace-body">
         {head ? (
@@ -338,7 +214,10 @@ export function Workspace() {
                       <FunnelIcon />
                     </button>
                   </div>
-                  <button type="button" className="head-bottom" title="Show the column's profile" onClick={() => setSelected(column.name)}>
+                  <button type="button" className="head-bottom" title="Show the column's profile" onClick={() => {
+                      setSelected(column.name);
+                      setSide("profile");
+                    }}>
                     <span className={`badge type-${column.type}`}>{column.type}</span>
                     <Sparkline profile={profiles.get(column.name)} />
                   </button>
@@ -359,7 +238,34 @@ export function Workspace() {
         ) : (
           <div className="state empty">This dataset has no revision yet.</div>
         )}
-        {selected && profiles.get(selected) && <ProfilePanel profile={profiles.get(selected)!} onClose={() => setSelected(undefined)} />}
+        {side === "profile" && selected && profiles.get(selected) && (
+          <ProfilePanel profile={profiles.get(selected)!} onClose={() => setSide(null)} />
+        )}
+        {side === "operations" && head && (
+          <OperationsPanel
+            datasetId={datasetId}
+            baseRevision={head.id}
+            columns={head.columns}
+            selectedColumn={selected}
+            busy={Boolean(history.data?.running)}
+            onStarted={watch}
+            onConflict={dataset.reload}
+            onClose={() => setSide(null)}
+          />
+        )}
+        {side === "history" && (
+          <HistoryPanel
+            datasetId={datasetId}
+            datasetName={data.name}
+            history={history}
+            onChanged={() => {
+              dataset.reload();
+              history.reload();
+            }}
+            onStarted={watch}
+            onClose={() => setSide(null)}
+          />
+        )}
       </div>
     </main>
   );
