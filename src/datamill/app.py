@@ -23,6 +23,7 @@ from datamill.api import (
     runs,
     tasks,
     tokens,
+    users,
     workers,
 )
 from datamill.api.docs import install_docs
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(facets.router, prefix="/api/v1")
     app.include_router(events.router, prefix="/api/v1")
     app.include_router(workers.router, prefix="/api/v1")
+    app.include_router(users.router, prefix="/api/v1")
     app.add_middleware(BodyLimit)
     install_docs(app, "/api/openapi.json")
     install_webapp(app)  # last: its catch-all route answers every other path

@@ -1,5 +1,6 @@
 """The browser app end to end: the system Chromium, driven by Playwright, against a real
-``datamill serve`` (SQLite, local worker pool) started once for the e2e tests.
+``datamill serve`` (SQLite, local worker pool) started once for the e2e tests and stopped
+after them, so that neither takes CPU from the tests that follow.
 
 Under ``CI=true`` a missing Chromium fails the run; elsewhere these tests are skipped. Each test
 writes its screenshots under ``test-output/e2e/<test>/``: look at them.
@@ -55,7 +56,7 @@ def chromium_path() -> Path:
     pytest.skip(f"{CHROMIUM} is missing: `make chromium` installs it")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     root = tmp_path_factory.mktemp("e2e")
     data = root / "data"
@@ -98,7 +99,7 @@ def person(served: App) -> Callable[..., Person]:
     return make
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path: Path) -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(

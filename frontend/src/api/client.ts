@@ -63,3 +63,19 @@ export async function unwrap<T>(call: Promise<Reply<T>>): Promise<T> {
   const body = (typeof reply.error === "object" ? reply.error : null) as ProblemBody | null;
   throw new ApiError(reply.response.status, body);
 }
+
+/**
+ * Send a body the typed client does not serialise (a YAML spec, a multipart form), with the
+ * same CSRF header and the same errors as every other call.
+ */
+export async function send<T>(method: string, path: string, body: BodyInit, contentType?: string): Promise<T> {
+  const headers = new Headers();
+  if (contentType) headers.set("Content-Type", contentType);
+  const token = readCookie(CSRF_COOKIE);
+  if (token) headers.set(CSRF_HEADER, token);
+  const call = fetch(path, { method, body, headers }).then(async (response) => {
+    const parsed = response.headers.get("content-type")?.includes("json") ? await response.json() : undefined;
+    return response.ok ? { data: parsed as T, response } : { error: parsed, response };
+  });
+  return unwrap<T>(call);
+}

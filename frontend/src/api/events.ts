@@ -23,6 +23,7 @@ class EventHub {
   private timer: number | undefined;
   private wasOpen = false;
   private stopped = true;
+  private follows = new Map<string, number>();
 
   start(): void {
     if (!this.stopped) return;
@@ -36,6 +37,29 @@ class EventHub {
     this.socket?.close();
     this.socket = null;
     this.wasOpen = false;
+  }
+
+  /**
+   * Ask for a step's log as `step.log` events (docs/events.md); the follow is sent again after
+   * a reconnect. Returns the function that stops following.
+   */
+  followLog(run: string, step: string): () => void {
+    const key = JSON.stringify({ run, step });
+    this.follows.set(key, (this.follows.get(key) ?? 0) + 1);
+    this.send({ follow_log: { run, step } });
+    return () => {
+      const count = (this.follows.get(key) ?? 1) - 1;
+      if (count > 0) {
+        this.follows.set(key, count);
+        return;
+      }
+      this.follows.delete(key);
+      this.send({ unfollow_log: { run, step } });
+    };
+  }
+
+  private send(message: unknown): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
   }
 
   on(type: string, listener: Listener): () => void {
@@ -57,6 +81,7 @@ class EventHub {
       if (this.wasOpen) this.emit({ type: RECONNECT, id: "", at: new Date().toISOString(), data: {} });
       this.wasOpen = true;
       this.retry = 0;
+      for (const key of this.follows.keys()) this.send({ follow_log: JSON.parse(key) });
     };
     socket.onmessage = (message) => {
       try {

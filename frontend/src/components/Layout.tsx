@@ -42,6 +42,7 @@ function UserMenu() {
 }
 
 export function Layout() {
+  const { user } = useAuth();
   return (
     <div className="app">
       <header className="topbar">
@@ -50,6 +51,10 @@ export function Layout() {
         </Link>
         <nav>
           <NavLink to="/datasets">Datasets</NavLink>
+          <NavLink to="/pipelines">Pipelines</NavLink>
+          <NavLink to="/runs">Runs</NavLink>
+          <NavLink to="/workers">Workers</NavLink>
+          {user?.role === "admin" && <NavLink to="/admin">Admin</NavLink>}
         </nav>
         <UserMenu />
       </header>

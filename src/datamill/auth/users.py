@@ -55,6 +55,38 @@ def list_users(db: Session, offset: int = 0, limit: int = 100) -> tuple[Sequence
     return users, total
 
 
+def _active_admins(db: Session) -> int:
+    query = select(func.count()).select_from(User)
+    return db.scalar(query.where(User.role == "admin", User.disabled.is_(False))) or 0
+
+
+def update_user(
+    db: Session,
+    user: User,
+    *,
+    role: Role | None = None,
+    disabled: bool | None = None,
+    password: str | None = None,
+) -> User:
+    """Change a user's role, access or password. The last active admin stays one: nobody could
+    manage users or register tasks any more."""
+    loses_admin = (role == "member" or disabled is True) and user.role == "admin"
+    if loses_admin and not user.disabled and _active_admins(db) <= 1:
+        raise Conflict(
+            f"{user.username} is the only active admin. Make another user an admin first."
+        )
+    if password is not None:
+        set_password(db, user, password)
+    if role is not None:
+        user.role = role
+    if disabled is not None:
+        user.disabled = disabled
+        if disabled:
+            db.execute(delete(SignIn).where(SignIn.user_id == user.id))
+    db.flush()
+    return user
+
+
 def set_password(db: Session, user: User, password: str) -> None:
     """Change the password and end every browser session of the user (API tokens stay)."""
     user.password_hash = hash_password(password)
