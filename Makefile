@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .PHONY: run test lint typecheck unit bench clean venv docs-settings docs-operations \
-	frontend frontend-test api-client chromium
+	frontend frontend-test api-client chromium docs-screenshots
 
 # The browser app: npm packages from the lock file, built by Vite into the Python package.
 FRONTEND_DEPS := frontend/node_modules/.installed
@@ -52,22 +52,27 @@ test: $(STAMP) $(STATIC) chromium lint typecheck frontend-test
 	$(BIN)/python -m pytest
 
 frontend-test: $(FRONTEND_DEPS)
-	cd frontend && npm run --silent api && npm run --silent typecheck && npm run --silent test
+	cd frontend && npm run --silent api && npm run --silent lint && npm run --silent typecheck && npm run --silent test
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples docs
+	$(BIN)/ruff format --check src tests bench examples docs
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(STAMP) $(STATIC) chromium
 	$(BIN)/python bench/datasets.py
 	$(BIN)/python bench/runs.py
 	$(BIN)/python bench/operations.py
+	$(BIN)/python bench/ui.py
 
 docs-settings: $(STAMP)
 	$(BIN)/python -m datamill.config > docs/settings.md
+
+# The user guide's pictures, from the demo in the system Chromium: look at them before committing.
+docs-screenshots: $(STAMP) $(STATIC) chromium
+	$(BIN)/python docs/screenshots.py
 
 docs-operations: $(STAMP)
 	$(BIN)/python -m datamill.operations.reference > docs/operations.md

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { api, send, unwrap, type Schemas } from "../api/client";
 import { SpecEditor } from "../components/SpecEditor";
-import { ErrorNote, Loading, formatWhen } from "../components/ui";
+import { Empty, ErrorNote, Loading, formatWhen } from "../components/ui";
 import { useLoad } from "../load";
 
 type Task = Schemas["TaskDetail"];
@@ -97,6 +97,11 @@ export function Tasks() {
       <ErrorNote error={error ?? tasks.error} />
       {tasks.loading && !tasks.data ? (
         <Loading what="tasks" />
+      ) : (tasks.data?.data ?? []).length === 0 ? (
+        <Empty title="No tasks registered yet.">
+          “New task” registers a command or a Python function; the built-in <code>op-*</code> tasks (the cleaning operations) need no
+          registering.
+        </Empty>
       ) : (
         <table className="list">
           <thead>

@@ -113,7 +113,11 @@ export function Users() {
                 <td>{user.disabled ? <span className="danger-text">disabled</span> : "active"}</td>
                 <td>{formatWhen(user.created_at)}</td>
                 <td className="row-actions">
-                  <button type="button" className={user.disabled ? "link" : "link danger-text"} onClick={() => void change(user, { disabled: !user.disabled })}>
+                  <button
+                    type="button"
+                    className={user.disabled ? "link" : "link danger-text"}
+                    onClick={() => void change(user, { disabled: !user.disabled })}
+                  >
                     {user.disabled ? "Enable" : "Disable"}
                   </button>
                 </td>

@@ -62,7 +62,8 @@ export function SpecEditor<T>({
       setProblems([]);
       onSaved(saved);
     } catch (reason) {
-      if (reason instanceof ApiError && reason.errors.length) setProblems(located(reason.errors, reason.errors[0].loc[0] === "body" ? 1 : 0));
+      if (reason instanceof ApiError && reason.errors.length)
+        setProblems(located(reason.errors, reason.errors[0].loc[0] === "body" ? 1 : 0));
       setError(messageOf(reason));
     } finally {
       setBusy(false);
@@ -72,7 +73,11 @@ export function SpecEditor<T>({
   function goTo(line: number) {
     const element = area.current;
     if (!element) return;
-    const offset = text.split("\n").slice(0, line - 1).join("\n").length + (line > 1 ? 1 : 0);
+    const offset =
+      text
+        .split("\n")
+        .slice(0, line - 1)
+        .join("\n").length + (line > 1 ? 1 : 0);
     element.focus();
     element.setSelectionRange(offset, offset);
     element.scrollTop = (line - 3) * 20;

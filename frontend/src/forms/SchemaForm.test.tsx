@@ -45,7 +45,12 @@ const rename: JsonSchema = {
   type: "object",
   required: ["names"],
   properties: {
-    names: { type: "object", title: "Names", additionalProperties: { type: "string" }, propertyNames: { "x-column": { new: false, types: ANY } } },
+    names: {
+      type: "object",
+      title: "Names",
+      additionalProperties: { type: "string" },
+      propertyNames: { "x-column": { new: false, types: ANY } },
+    },
   },
 };
 
@@ -55,7 +60,15 @@ const COLUMNS = [
   { name: "qty", type: "int" },
 ];
 
-function Harness({ schema, errors, onValues }: { schema: JsonSchema; errors?: Record<string, string>; onValues: (v: Record<string, unknown>) => void }) {
+function Harness({
+  schema,
+  errors,
+  onValues,
+}: {
+  schema: JsonSchema;
+  errors?: Record<string, string>;
+  onValues: (v: Record<string, unknown>) => void;
+}) {
   const [values, setValues] = useState(initialValues(schema));
   return (
     <SchemaForm

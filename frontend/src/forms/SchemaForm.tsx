@@ -54,7 +54,17 @@ function ColumnSelect({
   );
 }
 
-function ColumnChecks({ value, options, onChange, label }: { value: unknown; options: ColumnOption[]; onChange: (value: string[]) => void; label: string }) {
+function ColumnChecks({
+  value,
+  options,
+  onChange,
+  label,
+}: {
+  value: unknown;
+  options: ColumnOption[];
+  onChange: (value: string[]) => void;
+  label: string;
+}) {
   const chosen = new Set(Array.isArray(value) ? (value as string[]) : []);
   if (options.length === 0) return <div className="muted small">No column of a suitable type.</div>;
   return (
@@ -96,14 +106,31 @@ function Mapping({ value, options, onChange }: { value: unknown; options: Column
             ))}
           </select>
           <span aria-hidden>→</span>
-          <input aria-label={`New name for ${key || "column"}`} value={target} disabled={!key} onChange={(e) => update(index, key, e.target.value)} />
+          <input
+            aria-label={`New name for ${key || "column"}`}
+            value={target}
+            disabled={!key}
+            onChange={(e) => update(index, key, e.target.value)}
+          />
         </div>
       ))}
     </div>
   );
 }
 
-function ObjectList({ schema, value, path, context, onChange }: { schema: JsonSchema; value: unknown; path: string; context: Context; onChange: (value: Values[]) => void }) {
+function ObjectList({
+  schema,
+  value,
+  path,
+  context,
+  onChange,
+}: {
+  schema: JsonSchema;
+  value: unknown;
+  path: string;
+  context: Context;
+  onChange: (value: Values[]) => void;
+}) {
   const items = Array.isArray(value) ? (value as Values[]) : [];
   const itemSchema = resolve(schema.items ?? {}, context.root);
   const shown = items.length === 0 ? [{}] : items;
@@ -134,7 +161,15 @@ function ObjectList({ schema, value, path, context, onChange }: { schema: JsonSc
   );
 }
 
-function Field({ name, schema, parent, value, path, context, onChange }: {
+function Field({
+  name,
+  schema,
+  parent,
+  value,
+  path,
+  context,
+  onChange,
+}: {
   name: string;
   schema: JsonSchema;
   parent: JsonSchema;
@@ -184,7 +219,11 @@ function Field({ name, schema, parent, value, path, context, onChange }: {
             {label}
           </label>
           {schema.description && <div className="help">{schema.description}</div>}
-          {error && <div className="field-error" role="alert">{error}</div>}
+          {error && (
+            <div className="field-error" role="alert">
+              {error}
+            </div>
+          )}
         </div>
       );
     case "integer":
@@ -262,7 +301,11 @@ function Field({ name, schema, parent, value, path, context, onChange }: {
       input = long ? (
         <textarea id={id} rows={3} value={typeof value === "string" ? value : ""} onChange={(e) => onChange(e.target.value || undefined)} />
       ) : (
-        <input id={id} value={typeof value === "string" ? value : ""} onChange={(e) => onChange(e.target.value === "" ? undefined : e.target.value)} />
+        <input
+          id={id}
+          value={typeof value === "string" ? value : ""}
+          onChange={(e) => onChange(e.target.value === "" ? undefined : e.target.value)}
+        />
       );
     }
   }
@@ -273,22 +316,48 @@ function Field({ name, schema, parent, value, path, context, onChange }: {
       {grouped ? (
         <div className="field-label">
           {label}
-          {required && <span className="required" aria-hidden> *</span>}
+          {required && (
+            <span className="required" aria-hidden>
+              {" "}
+              *
+            </span>
+          )}
         </div>
       ) : (
         <label htmlFor={id} className="field-label">
           {label}
-          {required && <span className="required" aria-hidden> *</span>}
+          {required && (
+            <span className="required" aria-hidden>
+              {" "}
+              *
+            </span>
+          )}
         </label>
       )}
       {input}
       {schema.description && <div className="help">{schema.description}</div>}
-      {error && <div className="field-error" role="alert">{error}</div>}
+      {error && (
+        <div className="field-error" role="alert">
+          {error}
+        </div>
+      )}
     </div>
   );
 }
 
-function Fields({ schema, values, path, context, onChange }: { schema: JsonSchema; values: Values; path: string; context: Context; onChange: (values: Values) => void }) {
+function Fields({
+  schema,
+  values,
+  path,
+  context,
+  onChange,
+}: {
+  schema: JsonSchema;
+  values: Values;
+  path: string;
+  context: Context;
+  onChange: (values: Values) => void;
+}) {
   return (
     <>
       {Object.entries(schema.properties ?? {}).map(([name, field]) => (
@@ -307,7 +376,13 @@ function Fields({ schema, values, path, context, onChange }: { schema: JsonSchem
   );
 }
 
-export function SchemaForm({ schema, columns, values, errors = {}, onChange }: {
+export function SchemaForm({
+  schema,
+  columns,
+  values,
+  errors = {},
+  onChange,
+}: {
   schema: JsonSchema;
   columns: ColumnOption[];
   values: Values;

@@ -12,6 +12,13 @@ export interface Page {
   columns: GridColumn[];
   rows: unknown[][];
   total: number;
+  /** Each row's position in the revision (what edits and deletions name), when known. */
+  positions?: number[] | null;
+}
+
+interface Cached {
+  rows: unknown[][];
+  positions: number[] | null;
 }
 
 export type FetchPage = (offset: number, limit: number, signal: AbortSignal) => Promise<Page>;
@@ -19,6 +26,9 @@ export type FetchPage = (offset: number, limit: number, signal: AbortSignal) => 
 interface Props {
   /** Changes whenever the rows would differ (revision, sort, filter, search): the cache is dropped. */
   viewKey: string;
+  /** Changes when the rows are a different selection or order (sort, filter, search): back to the
+   * top. A new revision of the same view keeps the place, as a spreadsheet would. */
+  scrollKey?: string;
   fetchPage: FetchPage;
   header: (column: GridColumn, index: number) => ReactNode;
   /** Called with the view's size and columns once the first page arrives. */
@@ -27,9 +37,18 @@ interface Props {
   rowHeight?: number;
   headerHeight?: number;
   jumpTo?: { row: number; nonce: number };
+  /** Rows selected, by position; clicking a row number toggles it (shift: a range). */
+  selected?: ReadonlySet<number>;
+  onSelect?: (positions: number[], add: boolean) => void;
+  /** Double-click a cell to edit it; Enter sends the text typed. */
+  onEdit?: (position: number, column: string, text: string) => void;
 }
 
 const CACHE_PAGES = 60;
+
+function sameColumns(a: GridColumn[], b: GridColumn[]): boolean {
+  return a.length === b.length && a.every((column, i) => column.name === b[i].name && column.type === b[i].type);
+}
 const NUMBER_COLUMN = 72;
 
 export function columnWidth(type: string): number {
@@ -57,9 +76,46 @@ function Cell({ value, type, width }: { value: unknown; type: string; width: num
   );
 }
 
-export function Grid({ viewKey, fetchPage, header, onShape, onError, rowHeight = 28, headerHeight = 56, jumpTo }: Props) {
+/** An inline editor for one cell: Enter keeps, Escape or leaving gives up. */
+function CellEditor({ value, width, onDone }: { value: unknown; width: number; onDone: (text: string | null) => void }) {
+  const [text, setText] = useState(value === null || value === undefined ? "" : String(value));
+  return (
+    <input
+      className="cell-editor"
+      style={{ width }}
+      autoFocus
+      aria-label="New value"
+      value={text}
+      onChange={(e) => setText(e.target.value)}
+      onBlur={() => onDone(null)}
+      onKeyDown={(e) => {
+        if (e.key === "Enter") onDone(text);
+        if (e.key === "Escape") onDone(null);
+      }}
+    />
+  );
+}
+
+export function Grid({
+  viewKey,
+  scrollKey = viewKey,
+  fetchPage,
+  header,
+  onShape,
+  onError,
+  rowHeight = 28,
+  headerHeight = 56,
+  jumpTo,
+  selected,
+  onSelect,
+  onEdit,
+}: Props) {
   const scroller = useRef<HTMLDivElement>(null);
-  const cache = useRef(new PageCache<unknown[][]>(CACHE_PAGES));
+  const cache = useRef(new PageCache<Cached>(CACHE_PAGES));
+  const [editing, setEditing] = useState<{ position: number; column: number } | null>(null);
+  const lastClicked = useRef<number | null>(null);
+  const visible = useRef({ first: 0, end: 1 });
+  const shownScrollKey = useRef(scrollKey);
   const inflight = useRef(new Map<number, AbortController>());
   const [shape, setShape] = useState<{ total: number; columns: GridColumn[] } | null>(null);
   const [scrollTop, setScrollTop] = useState(0);
@@ -69,11 +125,9 @@ export function Grid({ viewKey, fetchPage, header, onShape, onError, rowHeight =
   latest.current = { fetchPage, onShape, onError };
 
   const bodyHeight = Math.max(rowHeight, viewport - headerHeight);
-  const geometry = useMemo(
-    () => ({ total: shape?.total ?? 0, rowHeight, viewport: bodyHeight }),
-    [shape?.total, rowHeight, bodyHeight],
-  );
+  const geometry = useMemo(() => ({ total: shape?.total ?? 0, rowHeight, viewport: bodyHeight }), [shape?.total, rowHeight, bodyHeight]);
   const rows = visibleRows(scrollTop, geometry);
+  visible.current = rows;
 
   const load = useCallback((page: number) => {
     if (cache.current.has(page) || inflight.current.has(page)) return;
@@ -83,9 +137,9 @@ export function Grid({ viewKey, fetchPage, header, onShape, onError, rowHeight =
       .fetchPage(page * PAGE_ROWS, PAGE_ROWS, controller.signal)
       .then((reply) => {
         if (controller.signal.aborted) return;
-        cache.current.set(page, reply.rows);
+        cache.current.set(page, { rows: reply.rows, positions: reply.positions ?? null });
         setShape((old) =>
-          old && old.total === reply.total && old.columns.length === reply.columns.length
+          old && old.total === reply.total && sameColumns(old.columns, reply.columns)
             ? old
             : { total: reply.total, columns: reply.columns },
         );
@@ -99,16 +153,24 @@ export function Grid({ viewKey, fetchPage, header, onShape, onError, rowHeight =
       });
   }, []);
 
-  // A new view: forget every page and start from the top.
+  // Other rows: forget every page, and fetch the ones in view again (from the top for a new
+  // selection or order; in place for a new revision of the same view).
   useLayoutEffect(() => {
     for (const controller of inflight.current.values()) controller.abort();
     inflight.current.clear();
     cache.current.clear();
-    setShape(null);
-    setScrollTop(0);
-    if (scroller.current) scroller.current.scrollTop = 0;
-    load(0);
-  }, [viewKey, load]);
+    setEditing(null);
+    if (shownScrollKey.current !== scrollKey) {
+      shownScrollKey.current = scrollKey;
+      setShape(null);
+      setScrollTop(0);
+      if (scroller.current) scroller.current.scrollTop = 0;
+      load(0);
+      return;
+    }
+    const { first, end } = visible.current;
+    pagesCovering(first, Math.max(end, first + 1)).forEach(load);
+  }, [viewKey, scrollKey, load]);
 
   useEffect(() => {
     if (shape) latest.current.onShape?.(shape.total, shape.columns);
@@ -145,21 +207,66 @@ export function Grid({ viewKey, fetchPage, header, onShape, onError, rowHeight =
   const widths = columns.map((column) => columnWidth(column.type));
   const totalWidth = NUMBER_COLUMN + widths.reduce((sum, width) => sum + width, 0);
   const drawn: ReactNode[] = [];
+  const positionAt = (index: number): number | null => {
+    const page = cache.current.get(Math.floor(index / PAGE_ROWS));
+    return page?.positions ? (page.positions[index % PAGE_ROWS] ?? null) : null;
+  };
   for (let index = rows.first; index < rows.end; index += 1) {
     const row = rowAt(cache.current, index);
+    const position = positionAt(index);
+    const chosen = position !== null && selected?.has(position);
     drawn.push(
       <div
         key={index}
-        className={row ? "grid-row" : "grid-row loading"}
+        className={[row ? "grid-row" : "grid-row loading", chosen ? "selected" : ""].join(" ")}
         role="row"
         aria-rowindex={index + 2}
+        aria-selected={chosen || undefined}
         style={{ top: (index - rows.first) * rowHeight + rows.offset, height: rowHeight, width: totalWidth }}
       >
-        <div className="cell rownum" style={{ width: NUMBER_COLUMN }}>
-          {(index + 1).toLocaleString("en-US")}
+        <div
+          className={onSelect && position !== null ? "cell rownum selectable" : "cell rownum"}
+          style={{ width: NUMBER_COLUMN }}
+          title={onSelect && position !== null ? "Click to select the row (shift: a range)" : undefined}
+          onClick={(event) => {
+            if (!onSelect || position === null) return;
+            const from = lastClicked.current;
+            if (event.shiftKey && from !== null) {
+              const [low, high] = [Math.min(from, index), Math.max(from, index)];
+              const range: number[] = [];
+              for (let i = low; i <= high; i += 1) {
+                const at = positionAt(i);
+                if (at !== null) range.push(at);
+              }
+              onSelect(range, true);
+            } else onSelect([position], !chosen);
+            lastClicked.current = index;
+          }}
+        >
+          {((position ?? index) + 1).toLocaleString("en-US")}
         </div>
         {row
-          ? columns.map((column, c) => <Cell key={column.name} value={row[c]} type={column.type} width={widths[c]} />)
+          ? columns.map((column, c) =>
+              editing && editing.position === position && editing.column === c ? (
+                <CellEditor
+                  key={column.name}
+                  value={row[c]}
+                  width={widths[c]}
+                  onDone={(text) => {
+                    setEditing(null);
+                    if (text !== null && position !== null) onEdit?.(position, column.name, text);
+                  }}
+                />
+              ) : (
+                <div
+                  key={column.name}
+                  className="cell-wrap"
+                  onDoubleClick={() => onEdit && position !== null && setEditing({ position, column: c })}
+                >
+                  <Cell value={row[c]} type={column.type} width={widths[c]} />
+                </div>
+              ),
+            )
           : null}
       </div>,
     );

@@ -1,14 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  MAX_SCROLL_HEIGHT,
-  PageCache,
-  pagesCovering,
-  rowAt,
-  scrollHeight,
-  scrollTopFor,
-  topRowAt,
-  visibleRows,
-} from "./paging";
+import { MAX_SCROLL_HEIGHT, PageCache, pagesCovering, rowAt, scrollHeight, scrollTopFor, topRowAt, visibleRows } from "./paging";
 
 const small = { total: 50, rowHeight: 28, viewport: 280 };
 const huge = { total: 10_000_000, rowHeight: 28, viewport: 700 };
@@ -71,8 +62,8 @@ describe("pages", () => {
   });
 
   it("finds a row inside its page and reports rows still loading as undefined", () => {
-    const cache = new PageCache<string[]>(4);
-    cache.set(1, ["a", "b"]);
+    const cache = new PageCache<{ rows: string[] }>(4);
+    cache.set(1, { rows: ["a", "b"] });
     expect(rowAt(cache, 101, 100)).toBe("b");
     expect(rowAt(cache, 5, 100)).toBeUndefined();
   });

@@ -104,7 +104,7 @@ export class PageCache<T> {
 }
 
 /** The row at `index`, given cached pages; undefined while its page is loading. */
-export function rowAt<R>(cache: PageCache<R[]>, index: number, pageRows = PAGE_ROWS): R | undefined {
+export function rowAt<R>(cache: PageCache<{ rows: R[] }>, index: number, pageRows = PAGE_ROWS): R | undefined {
   const page = cache.get(Math.floor(index / pageRows));
-  return page?.[index % pageRows];
+  return page?.rows[index % pageRows];
 }

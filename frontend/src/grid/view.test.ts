@@ -14,10 +14,7 @@ describe("sorting from headers", () => {
     const byId = [{ column: "id" }];
     expect(cycleSort(byId, "price", false)).toEqual([{ column: "price" }]);
     expect(cycleSort(byId, "price", true)).toEqual([{ column: "id" }, { column: "price" }]);
-    expect(cycleSort([{ column: "id" }, { column: "price" }], "price", true)).toEqual([
-      { column: "id" },
-      { column: "price", desc: true },
-    ]);
+    expect(cycleSort([{ column: "id" }, { column: "price" }], "price", true)).toEqual([{ column: "id" }, { column: "price", desc: true }]);
   });
 });
 

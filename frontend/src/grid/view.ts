@@ -6,19 +6,7 @@ export interface SortKey {
 }
 
 export type FilterOp =
-  | "eq"
-  | "ne"
-  | "lt"
-  | "le"
-  | "gt"
-  | "ge"
-  | "between"
-  | "in"
-  | "is_null"
-  | "not_null"
-  | "contains"
-  | "starts_with"
-  | "regex";
+  "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "between" | "in" | "is_null" | "not_null" | "contains" | "starts_with" | "regex";
 
 export interface Filter {
   column: string;
@@ -85,7 +73,8 @@ export function cycleSort(sort: SortKey[], column: string, keepOthers: boolean):
   const current = sort.find((key) => key.column === column);
   const others = keepOthers ? sort.filter((key) => key.column !== column) : [];
   if (!current) return [...others, { column }];
-  if (!current.desc) return keepOthers ? sort.map((key) => (key.column === column ? { column, desc: true } : key)) : [{ column, desc: true }];
+  if (!current.desc)
+    return keepOthers ? sort.map((key) => (key.column === column ? { column, desc: true } : key)) : [{ column, desc: true }];
   return others;
 }
 

@@ -116,9 +116,7 @@ function Uploads({ onUploaded }: { onUploaded: () => void }) {
           ) : (
             <>
               <progress max={1} value={upload.state === "reading" ? undefined : upload.fraction} />
-              <span className="muted">
-                {upload.state === "reading" ? "Reading the file…" : `${Math.round(upload.fraction * 100)}%`}
-              </span>
+              <span className="muted">{upload.state === "reading" ? "Reading the file…" : `${Math.round(upload.fraction * 100)}%`}</span>
               <button type="button" onClick={upload.cancel}>
                 Cancel
               </button>
@@ -170,7 +168,7 @@ function SharingDialog({ dataset, onClose, onSaved }: { dataset: Dataset; onClos
           People who may read it
           <input value={users} onChange={(e) => setUsers(e.target.value)} placeholder="usernames, separated by commas" />
         </label>
-        <p className="muted">Only you{" "}and admins can change it. Readers can export it and copy it into their own datasets.</p>
+        <p className="muted">Only you and admins can change it. Readers can export it and copy it into their own datasets.</p>
         <ErrorNote error={error} />
         <div className="actions">
           <button type="button" onClick={onClose}>

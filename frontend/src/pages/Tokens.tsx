@@ -10,7 +10,9 @@ function NewToken({ token, onDone }: { token: Created; onDone: () => void }) {
   return (
     <div className="card notice" role="status">
       <strong>Your new token “{token.name}”</strong>
-      <p>Copy it now: it is shown only once. Scripts send it as <code>Authorization: Bearer …</code>.</p>
+      <p>
+        Copy it now: it is shown only once. Scripts send it as <code>Authorization: Bearer …</code>.
+      </p>
       <div className="copy-row">
         <code className="secret" data-testid="new-token">
           {token.token}
@@ -69,7 +71,13 @@ export function Tokens() {
         Tokens let scripts, the command line and notebooks act as you. Revoke a token as soon as you no longer need it.
       </p>
       <form className="inline-form" onSubmit={create}>
-        <input value={name} onChange={(e) => setName(e.target.value)} placeholder="What is it for? e.g. laptop CLI" aria-label="Token name" required />
+        <input
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="What is it for? e.g. laptop CLI"
+          aria-label="Token name"
+          required
+        />
         <button type="submit" className="primary">
           Create token
         </button>

@@ -32,7 +32,8 @@ export function Workers() {
         <Loading what="workers" />
       ) : list.length === 0 ? (
         <Empty title="No worker is up.">
-          Steps wait in their queue until one starts: <code>datamill serve</code> starts a local pool, <code>datamill worker</code> a Celery worker.
+          Steps wait in their queue until one starts: <code>datamill serve</code> starts a local pool, <code>datamill worker</code> a Celery
+          worker.
         </Empty>
       ) : (
         <table className="list">

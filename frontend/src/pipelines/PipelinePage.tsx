@@ -66,7 +66,8 @@ export function PipelinePage() {
             {data.name} <span className="badge">v{data.latest_version}</span>
           </h1>
           <div className="muted small">
-            by {data.owner} · saved {formatWhen(data.updated_at)} · <Link to={`/runs?pipeline=${encodeURIComponent(data.name)}`}>its runs</Link>
+            by {data.owner} · saved {formatWhen(data.updated_at)} ·{" "}
+            <Link to={`/runs?pipeline=${encodeURIComponent(data.name)}`}>its runs</Link>
           </div>
           {data.description && <p>{data.description}</p>}
         </div>
@@ -78,13 +79,21 @@ export function PipelinePage() {
       </section>
       <div className="tabs" role="tablist">
         {TABS.map(([key, label]) => (
-          <button key={key} type="button" role="tab" aria-selected={tab === key} className={tab === key ? "tab active" : "tab"} onClick={() => setTab(key)}>
+          <button
+            key={key}
+            type="button"
+            role="tab"
+            aria-selected={tab === key}
+            className={tab === key ? "tab active" : "tab"}
+            onClick={() => setTab(key)}
+          >
             {label}
           </button>
         ))}
       </div>
       <section className="card" role="tabpanel">
-        {tab === "run" && (face.data ? <RunForm name={data.name} face={face.data} /> : <ErrorNote error={face.error} onRetry={face.reload} />)}
+        {tab === "run" &&
+          (face.data ? <RunForm name={data.name} face={face.data} /> : <ErrorNote error={face.error} onRetry={face.reload} />)}
         {tab === "spec" && (
           <SpecEditor
             key={data.latest_version}
@@ -126,8 +135,8 @@ export function PipelinePage() {
           (face.data ? (
             <>
               <p className="muted">
-                Create a token under <Link to="/tokens">API tokens</Link> and put it in <code>DATAMILL_TOKEN</code>. A run answers
-                202 with its id at once; follow it by polling, or live on the WebSocket <code>/api/v1/events</code>.
+                Create a token under <Link to="/tokens">API tokens</Link> and put it in <code>DATAMILL_TOKEN</code>. A run answers 202 with
+                its id at once; follow it by polling, or live on the WebSocket <code>/api/v1/events</code>.
               </p>
               <Snippet title="curl" text={curlSnippet(origin, face.data)} />
               <Snippet title="Python" text={pythonSnippet(origin, face.data)} />

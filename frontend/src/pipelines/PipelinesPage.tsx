@@ -39,8 +39,8 @@ export function PipelinesPage() {
         <section className="card">
           <h2>New pipeline</h2>
           <p className="muted small">
-            Steps run registered tasks (see the task list in <Link to="/admin/tasks">Admin</Link> or <code>GET /api/v1/tasks</code>);
-            {" "}<code>op-*</code> tasks are the cleaning operations. Check shows every problem on its line.
+            Steps run registered tasks (see the task list in <Link to="/admin/tasks">Admin</Link> or <code>GET /api/v1/tasks</code>);{" "}
+            <code>op-*</code> tasks are the cleaning operations. Check shows every problem on its line.
           </p>
           <SpecEditor
             initial={TEMPLATE}

@@ -85,17 +85,27 @@ export function RunForm({ name, face }: { name: string; face: Interface }) {
               {input} <span className="muted small">({spec.kind})</span>
             </label>
             {spec.kind === "file" && (
-              <input id={`input-${input}`} type="file" onChange={(e) => setFiles((old) => {
-                const next = { ...old };
-                const file = e.target.files?.[0];
-                if (file) next[input] = file;
-                else delete next[input];
-                return next;
-              })} />
+              <input
+                id={`input-${input}`}
+                type="file"
+                onChange={(e) =>
+                  setFiles((old) => {
+                    const next = { ...old };
+                    const file = e.target.files?.[0];
+                    if (file) next[input] = file;
+                    else delete next[input];
+                    return next;
+                  })
+                }
+              />
             )}
             {spec.kind === "table" && (
               <>
-                <select id={`input-${input}`} value={tables[input] ?? ""} onChange={(e) => setTables({ ...tables, [input]: e.target.value })}>
+                <select
+                  id={`input-${input}`}
+                  value={tables[input] ?? ""}
+                  onChange={(e) => setTables({ ...tables, [input]: e.target.value })}
+                >
                   <option value="">Choose a dataset</option>
                   {(datasets.data?.data ?? []).map((dataset) => (
                     <option key={dataset.id} value={dataset.id}>
@@ -105,24 +115,39 @@ export function RunForm({ name, face }: { name: string; face: Interface }) {
                 </select>
                 <label className="check small">
                   or upload a file instead:
-                  <input type="file" aria-label={`File for ${input}`} onChange={(e) => {
-                    const file = e.target.files?.[0];
-                    setFiles((old) => {
-                      const next = { ...old };
-                      if (file) next[input] = file;
-                      else delete next[input];
-                      return next;
-                    });
-                  }} />
+                  <input
+                    type="file"
+                    aria-label={`File for ${input}`}
+                    onChange={(e) => {
+                      const file = e.target.files?.[0];
+                      setFiles((old) => {
+                        const next = { ...old };
+                        if (file) next[input] = file;
+                        else delete next[input];
+                        return next;
+                      });
+                    }}
+                  />
                 </label>
               </>
             )}
             {spec.kind === "value" && (
-              <input id={`input-${input}`} placeholder="a JSON value" value={values[input] ?? ""} onChange={(e) => setValues({ ...values, [input]: e.target.value })} />
+              <input
+                id={`input-${input}`}
+                placeholder="a JSON value"
+                value={values[input] ?? ""}
+                onChange={(e) => setValues({ ...values, [input]: e.target.value })}
+              />
             )}
             {spec.description && <div className="help">{spec.description}</div>}
-            {spec.validators.length > 0 && <div className="help">Checked before the run: {spec.validators.map((v) => String(v.kind)).join(", ")}.</div>}
-            {message && <div className="field-error" role="alert">{message}</div>}
+            {spec.validators.length > 0 && (
+              <div className="help">Checked before the run: {spec.validators.map((v) => String(v.kind)).join(", ")}.</div>
+            )}
+            {message && (
+              <div className="field-error" role="alert">
+                {message}
+              </div>
+            )}
           </div>
         );
       })}

@@ -16,7 +16,10 @@ const LOG_LIMIT = 200_000;
 
 /** Bars from each step's start to its end on one time axis. */
 function Timeline({ run }: { run: Run }) {
-  const times = run.steps.flatMap((s) => [s.started_at, s.finished_at]).filter(Boolean).map((t) => Date.parse(t!));
+  const times = run.steps
+    .flatMap((s) => [s.started_at, s.finished_at])
+    .filter(Boolean)
+    .map((t) => Date.parse(t!));
   if (times.length === 0) return <div className="muted">No step has started yet.</div>;
   const start = Math.min(...times);
   const end = Math.max(...times, ENDED.has(run.state) ? 0 : Date.now());
@@ -121,7 +124,9 @@ export function RunPage() {
       </main>
     );
   const data = run.data;
-  const step = data.steps.find((s) => s.name === (selected ?? data.steps.find((s) => s.state === "running" || s.error)?.name ?? data.steps[0]?.name));
+  const step = data.steps.find(
+    (s) => s.name === (selected ?? data.steps.find((s) => s.state === "running" || s.error)?.name ?? data.steps[0]?.name),
+  );
   const states = Object.fromEntries(data.steps.map((s) => [s.name, s.state]));
   const path = { params: { path: { run_id: runId } } };
 
@@ -156,7 +161,8 @@ export function RunPage() {
             {runTitle(data)} <StateBadge state={data.state} />
           </h1>
           <div className="muted small">
-            <code>{data.id}</code> · by {data.owner} · queued {formatWhen(data.created_at)} · took {formatDuration(data.started_at, data.finished_at)}
+            <code>{data.id}</code> · by {data.owner} · queued {formatWhen(data.created_at)} · took{" "}
+            {formatDuration(data.started_at, data.finished_at)}
             {data.pipeline && (
               <>
                 {" "}
@@ -209,7 +215,9 @@ export function RunPage() {
           </dl>
         )}
         {data.artifacts.length === 0 ? (
-          <div className="muted">{ENDED.has(data.state) ? "This run produced no files or tables." : "Files and tables appear here as steps finish."}</div>
+          <div className="muted">
+            {ENDED.has(data.state) ? "This run produced no files or tables." : "Files and tables appear here as steps finish."}
+          </div>
         ) : (
           <table className="list">
             <thead>

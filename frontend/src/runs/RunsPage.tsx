@@ -59,7 +59,13 @@ export function RunsPage() {
               </option>
             ))}
           </select>
-          <input aria-label="Pipeline" placeholder="Pipeline name" defaultValue={pipeline} onKeyDown={(e) => e.key === "Enter" && filter("pipeline", e.currentTarget.value.trim())} onBlur={(e) => filter("pipeline", e.target.value.trim())} />
+          <input
+            aria-label="Pipeline"
+            placeholder="Pipeline name"
+            defaultValue={pipeline}
+            onKeyDown={(e) => e.key === "Enter" && filter("pipeline", e.currentTarget.value.trim())}
+            onBlur={(e) => filter("pipeline", e.target.value.trim())}
+          />
         </div>
       </div>
       <ErrorNote error={runs.error} onRetry={runs.reload} />

@@ -46,6 +46,8 @@ export function HistoryPanel({
   history,
   onChanged,
   onStarted,
+  onView,
+  onCompare,
   onClose,
 }: {
   datasetId: string;
@@ -53,6 +55,8 @@ export function HistoryPanel({
   history: Loaded<History>;
   onChanged: () => void;
   onStarted: (runId: string, label: string) => void;
+  onView: (revision: { id: string; number: number | null }) => void;
+  onCompare: (revision: { id: string; number: number | null }) => void;
   onClose: () => void;
 }) {
   const [error, setError] = useState<unknown>();
@@ -85,9 +89,7 @@ export function HistoryPanel({
     } catch {
       throw new Error(`${file.name} is not JSON: choose a recipe exported from Datamill.`);
     }
-    const reply = await unwrap(
-      api.POST("/api/v1/datasets/{dataset_id}/recipe", { ...path, body: recipe as Schemas["Recipe"] }),
-    );
+    const reply = await unwrap(api.POST("/api/v1/datasets/{dataset_id}/recipe", { ...path, body: recipe as Schemas["Recipe"] }));
     onStarted(reply.run_id, `Recipe ${file.name}`);
   }
 
@@ -102,10 +104,18 @@ export function HistoryPanel({
         </button>
       </header>
       <div className="button-row">
-        <button type="button" disabled={!data?.can_undo} onClick={() => void act(() => unwrap(api.POST("/api/v1/datasets/{dataset_id}/undo", path)))}>
+        <button
+          type="button"
+          disabled={!data?.can_undo}
+          onClick={() => void act(() => unwrap(api.POST("/api/v1/datasets/{dataset_id}/undo", path)))}
+        >
           ↶ Undo
         </button>
-        <button type="button" disabled={!data?.can_redo} onClick={() => void act(() => unwrap(api.POST("/api/v1/datasets/{dataset_id}/redo", path)))}>
+        <button
+          type="button"
+          disabled={!data?.can_redo}
+          onClick={() => void act(() => unwrap(api.POST("/api/v1/datasets/{dataset_id}/redo", path)))}
+        >
           ↷ Redo
         </button>
         {stale && (
@@ -148,6 +158,20 @@ export function HistoryPanel({
                   {after && " · undone"}
                 </div>
                 {describeChanges(step.changes) && <div className="small">{describeChanges(step.changes)}</div>}
+                {step.position !== data.head && (
+                  <div className="step-actions">
+                    <button type="button" className="link" onClick={() => onView({ id: step.revision_id, number: step.revision_number })}>
+                      Open read-only
+                    </button>
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => onCompare({ id: step.revision_id, number: step.revision_number })}
+                    >
+                      Compare with the shown revision
+                    </button>
+                  </div>
+                )}
               </li>
             );
           })}
@@ -155,7 +179,9 @@ export function HistoryPanel({
       )}
       <section className="recipe">
         <h4>Recipe</h4>
-        <p className="muted small">The steps up to the one shown, as JSON: replay them on another dataset, or publish them as a pipeline.</p>
+        <p className="muted small">
+          The steps up to the one shown, as JSON: replay them on another dataset, or publish them as a pipeline.
+        </p>
         <div className="button-row">
           <button type="button" onClick={() => void act(exportRecipe)}>
             Export recipe
@@ -189,7 +215,13 @@ export function HistoryPanel({
             }, `Published as the pipeline “${pipelineName}”.`);
           }}
         >
-          <input aria-label="Pipeline name" placeholder="pipeline name" value={pipelineName} onChange={(e) => setPipelineName(e.target.value)} required />
+          <input
+            aria-label="Pipeline name"
+            placeholder="pipeline name"
+            value={pipelineName}
+            onChange={(e) => setPipelineName(e.target.value)}
+            required
+          />
           <button type="submit">Publish as pipeline</button>
         </form>
       </section>

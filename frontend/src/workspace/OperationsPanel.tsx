@@ -142,9 +142,7 @@ export function OperationsPanel(props: {
 
   const groups = useMemo(() => {
     const words = search.trim().toLowerCase();
-    const found = (operations.data ?? []).filter(
-      (op) => !words || op.name.includes(words) || op.description.toLowerCase().includes(words),
-    );
+    const found = (operations.data ?? []).filter((op) => !words || op.name.includes(words) || op.description.toLowerCase().includes(words));
     const byFamily = new Map<string, Operation[]>();
     for (const op of found) byFamily.set(op.family, [...(byFamily.get(op.family) ?? []), op]);
     return [...byFamily.entries()];
@@ -163,7 +161,13 @@ export function OperationsPanel(props: {
         <OperationForm key={chosen.name} operation={chosen} {...props} onBack={() => setChosen(undefined)} />
       ) : (
         <>
-          <input type="search" placeholder="Find an operation" aria-label="Find an operation" value={search} onChange={(e) => setSearch(e.target.value)} />
+          <input
+            type="search"
+            placeholder="Find an operation"
+            aria-label="Find an operation"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+          />
           <ErrorNote error={operations.error} onRetry={operations.reload} />
           {operations.loading && !operations.data && <Loading what="operations" />}
           {groups.length === 0 && operations.data && <div className="state">No operation matches “{search}”.</div>}

@@ -22,7 +22,7 @@ export function RunBar({ watched, onDismiss }: { watched: Watched; onDismiss: ()
       <strong>{watched.label}</strong>
       {!ended && (
         <>
-          <span>{watched.state === "queued" ? "waiting for a worker…" : watched.message ?? "running…"}</span>
+          <span>{watched.state === "queued" ? "waiting for a worker…" : (watched.message ?? "running…")}</span>
           <progress max={100} value={percent ?? undefined} aria-label="Progress" />
           {percent !== null && <span className="muted">{percent}%</span>}
           <button type="button" onClick={() => void cancel()}>

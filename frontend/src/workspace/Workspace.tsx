@@ -3,17 +3,32 @@ import { Link, useParams } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../api/client";
 import { useLiveEvents } from "../api/events";
 import { ErrorNote, Loading, formatBytes, formatCount, formatWhen } from "../components/ui";
-import { Grid, type FetchPage } from "../grid/Grid";
+import { Grid, type FetchPage, type GridColumn } from "../grid/Grid";
 import { EMPTY_VIEW, cycleSort, describeFilter, viewParams, type View } from "../grid/view";
 import { useLoad } from "../load";
+import { ChartPanel } from "../charts/ChartPanel";
+import { ClusterDialog } from "./ClusterDialog";
+import { CompareDialog } from "./CompareDialog";
 import { FilterForm, FunnelIcon, ProfilePanel, Sparkline } from "./columns";
+import { FacetsPanel } from "./FacetsPanel";
 import { HistoryPanel } from "./HistoryPanel";
 import { OperationsPanel } from "./OperationsPanel";
 import { RunBar } from "./RunBar";
 import { useRunWatch } from "./runWatch";
 
 type Profile = Schemas["ProfilePublic"];
-type Side = "operations" | "history" | "profile" | null;
+type Side = "operations" | "history" | "profile" | "facets" | "chart" | null;
+type ReadyKind = "nulls" | "duplicates" | "outliers";
+interface Ready {
+  kind: ReadyKind;
+  column?: string;
+}
+
+const READY_LABELS: Record<ReadyKind, string> = {
+  nulls: "rows with an empty value",
+  duplicates: "duplicate rows",
+  outliers: "outliers",
+};
 
 const EXPORTS = [
   { format: "csv", label: "CSV" },
@@ -29,7 +44,9 @@ export function Workspace() {
     [datasetId],
   );
   const head = dataset.data?.head_revision ?? null;
-  const revisionId = head?.id ?? "";
+  const [pinned, setPinned] = useState<{ id: string; number: number | null } | null>(null);
+  // An older revision opened from the history is shown read-only; the head otherwise.
+  const revisionId = pinned?.id ?? head?.id ?? "";
   const profile = useLoad<Profile | null>(
     () =>
       revisionId
@@ -54,6 +71,11 @@ export function Workspace() {
   const [shown, setShown] = useState<number>();
   const [gridError, setGridError] = useState<unknown>();
   const [exportOpen, setExportOpen] = useState(false);
+  const [viewsOpen, setViewsOpen] = useState(false);
+  const [ready, setReady] = useState<Ready | null>(null);
+  const [rowsChosen, setRowsChosen] = useState<ReadonlySet<number>>(new Set());
+  const [clustering, setClustering] = useState(false);
+  const [comparing, setComparing] = useState<{ id: string; number: number | null } | null>(null);
   const searchTimer = useRef<number | undefined>(undefined);
 
   useLiveEvents(["dataset.revision", "run.updated"], (event) => {
@@ -65,21 +87,59 @@ export function Workspace() {
 
   const profiles = useMemo(() => new Map((profile.data?.columns ?? []).map((c) => [c.name, c])), [profile.data]);
   const params = viewParams(view);
-  const viewKey = `${revisionId}|${params.sort ?? ""}|${params.filter ?? ""}|${params.q ?? ""}`;
+  const readOnly = pinned !== null;
+  const readyKey = ready ? `${ready.kind}:${ready.column ?? ""}` : "";
+  const scrollKey = `${params.sort ?? ""}|${params.filter ?? ""}|${params.q ?? ""}|${readyKey}`;
+  const viewKey = `${revisionId}|${scrollKey}`;
 
   const fetchPage: FetchPage = useCallback(
-    (offset, limit, signal) =>
-      unwrap(
-        api.GET("/api/v1/datasets/{dataset_id}/revisions/{revision_id}/rows", {
-          params: { path: { dataset_id: datasetId, revision_id: revisionId }, query: { offset, limit, ...viewParams(view) } },
-          signal,
-        }),
-      ).then((page) => {
+    (offset, limit, signal) => {
+      const call = ready
+        ? unwrap(
+            api.GET("/api/v1/datasets/{dataset_id}/views/{kind}", {
+              params: { path: { dataset_id: datasetId, kind: ready.kind }, query: { offset, limit, column: ready.column } },
+              signal,
+            }),
+          ).then((page) => ({ ...page, columns: page.columns as unknown as GridColumn[] }))
+        : unwrap(
+            api.GET("/api/v1/datasets/{dataset_id}/revisions/{revision_id}/rows", {
+              params: { path: { dataset_id: datasetId, revision_id: revisionId }, query: { offset, limit, ...viewParams(view) } },
+              signal,
+            }),
+          );
+      return call.then((page) => {
         setGridError(undefined);
         return page;
-      }),
-    [datasetId, revisionId, view],
+      });
+    },
+    [datasetId, revisionId, view, ready],
   );
+
+  /** Queue an operation on the head the grid shows; its run is followed in the run bar. */
+  const apply = useCallback(
+    async (op: string, params: Record<string, unknown>, label: string) => {
+      if (!head) return;
+      try {
+        const reply = await unwrap(
+          api.POST("/api/v1/datasets/{dataset_id}/operations", {
+            params: { path: { dataset_id: datasetId } },
+            body: { op, params, base_revision: head.id },
+          }),
+        );
+        watch(reply.run_id, label);
+        return true;
+      } catch (reason) {
+        setGridError(reason);
+        return false;
+      }
+    },
+    [datasetId, head, watch],
+  );
+
+  const changeView = useCallback((next: View) => {
+    setReady(null);
+    setView(next);
+  }, []);
 
   const onShape = useCallback((total: number) => setShown(total), []);
 
@@ -120,12 +180,70 @@ export function Workspace() {
               const text = e.target.value;
               setSearch(text);
               window.clearTimeout(searchTimer.current);
-              searchTimer.current = window.setTimeout(() => setView((v) => ({ ...v, q: text })), 300);
+              searchTimer.current = window.setTimeout(() => {
+                setReady(null);
+                setView((v) => ({ ...v, q: text }));
+              }, 300);
             }}
           />
-          <button type="button" className={side === "operations" ? "primary" : ""} onClick={() => setSide(side === "operations" ? null : "operations")}>
-            Clean
-          </button>
+          {!readOnly && (
+            <>
+              <button type="button" aria-pressed={side === "facets"} onClick={() => setSide(side === "facets" ? null : "facets")}>
+                Facets
+              </button>
+              <div className="menu">
+                <button type="button" aria-haspopup="menu" aria-expanded={viewsOpen} onClick={() => setViewsOpen(!viewsOpen)}>
+                  Views ▾
+                </button>
+                {viewsOpen && (
+                  <div className="menu-list right" role="menu">
+                    <div className="menu-caption">Show only…</div>
+                    {(["nulls", "duplicates"] as ReadyKind[]).map((kind) => (
+                      <button
+                        key={kind}
+                        type="button"
+                        role="menuitem"
+                        onClick={() => {
+                          setViewsOpen(false);
+                          setReady({ kind });
+                        }}
+                      >
+                        {READY_LABELS[kind]}
+                      </button>
+                    ))}
+                    {(head?.columns ?? [])
+                      .filter((c) => c.type === "int" || c.type === "float")
+                      .map((c) => (
+                        <button
+                          key={c.name}
+                          type="button"
+                          role="menuitem"
+                          onClick={() => {
+                            setViewsOpen(false);
+                            setReady({ kind: "outliers", column: c.name });
+                          }}
+                        >
+                          outliers in {c.name}
+                        </button>
+                      ))}
+                  </div>
+                )}
+              </div>
+              <button type="button" aria-pressed={side === "chart"} onClick={() => setSide(side === "chart" ? null : "chart")}>
+                Chart
+              </button>
+              <button type="button" onClick={() => setClustering(true)}>
+                Cluster
+              </button>
+              <button
+                type="button"
+                className={side === "operations" ? "primary" : ""}
+                onClick={() => setSide(side === "operations" ? null : "operations")}
+              >
+                Clean
+              </button>
+            </>
+          )}
           <button type="button" aria-pressed={side === "history"} onClick={() => setSide(side === "history" ? null : "history")}>
             History
           </button>
@@ -135,7 +253,9 @@ export function Workspace() {
             </button>
             {exportOpen && (
               <div className="menu-list right" role="menu">
-                <div className="menu-caption">{view.filter.length || view.q ? "The rows shown, in this order" : "All rows, in this order"}</div>
+                <div className="menu-caption">
+                  {view.filter.length || view.q ? "The rows shown, in this order" : "All rows, in this order"}
+                </div>
                 {EXPORTS.map(({ format, label }) => (
                   <a
                     key={format}
@@ -157,7 +277,11 @@ export function Workspace() {
           {view.sort.map((key) => (
             <span className="chip" key={`sort-${key.column}`}>
               sorted by {key.column} {key.desc ? "↓" : "↑"}
-              <button type="button" aria-label={`Stop sorting by ${key.column}`} onClick={() => setView({ ...view, sort: view.sort.filter((k) => k !== key) })}>
+              <button
+                type="button"
+                aria-label={`Stop sorting by ${key.column}`}
+                onClick={() => changeView({ ...view, sort: view.sort.filter((k) => k !== key) })}
+              >
                 ×
               </button>
             </span>
@@ -165,7 +289,11 @@ export function Workspace() {
           {view.filter.map((filter, i) => (
             <span className="chip filter" key={`filter-${i}`}>
               {describeFilter(filter)}
-              <button type="button" aria-label={`Remove filter ${describeFilter(filter)}`} onClick={() => setView({ ...view, filter: view.filter.filter((_, j) => j !== i) })}>
+              <button
+                type="button"
+                aria-label={`Remove filter ${describeFilter(filter)}`}
+                onClick={() => changeView({ ...view, filter: view.filter.filter((_, j) => j !== i) })}
+              >
                 ×
               </button>
             </span>
@@ -180,10 +308,49 @@ export function Workspace() {
             className="link"
             onClick={() => {
               setSearch("");
-              setView(EMPTY_VIEW);
+              changeView(EMPTY_VIEW);
             }}
           >
             Clear all
+          </button>
+        </div>
+      )}
+      {pinned && (
+        <div className="pinned-bar" role="status">
+          Viewing revision {pinned.number}, read-only.
+          <button type="button" className="link" onClick={() => setPinned(null)}>
+            Back to the current revision
+          </button>
+        </div>
+      )}
+      {ready && (
+        <div className="chips" aria-label="Ready view">
+          <span className="chip filter">
+            showing {READY_LABELS[ready.kind]}
+            {ready.column ? ` in ${ready.column}` : ""}
+            <button type="button" aria-label="Back to every row" onClick={() => setReady(null)}>
+              ×
+            </button>
+          </span>
+          {shown !== undefined && <span className="muted small">{formatCount(shown)} rows</span>}
+        </div>
+      )}
+      {rowsChosen.size > 0 && (
+        <div className="selection-bar" role="region" aria-label="Selected rows">
+          <strong>{formatCount(rowsChosen.size)} selected</strong>
+          <button
+            type="button"
+            className="danger"
+            onClick={() =>
+              void apply("delete-rows", { rows: [...rowsChosen].sort((a, b) => a - b) }, `Delete ${rowsChosen.size} rows`).then(
+                (started) => started && setRowsChosen(new Set()),
+              )
+            }
+          >
+            Delete {rowsChosen.size === 1 ? "row" : "rows"}
+          </button>
+          <button type="button" className="link" onClick={() => setRowsChosen(new Set())}>
+            Clear selection
           </button>
         </div>
       )}
@@ -193,9 +360,33 @@ export function Workspace() {
         {head ? (
           <Grid
             viewKey={viewKey}
+            scrollKey={scrollKey}
             fetchPage={fetchPage}
             onShape={onShape}
             onError={setGridError}
+            selected={rowsChosen}
+            onSelect={
+              readOnly
+                ? undefined
+                : (positions, add) =>
+                    setRowsChosen((old) => {
+                      const next = new Set(old);
+                      for (const position of positions) {
+                        if (add) next.add(position);
+                        else next.delete(position);
+                      }
+                      return next;
+                    })
+            }
+            onEdit={
+              readOnly
+                ? undefined
+                : (position, column, text) => {
+                    const type = head.columns.find((c) => c.name === column)?.type;
+                    const value = text === "" && type !== "text" ? null : text;
+                    void apply("edit-cell", { row: position, column, value }, `Edit ${column} in row ${position + 1}`);
+                  }
+            }
             header={(column) => {
               const sort = view.sort.find((key) => key.column === column.name);
               return (
@@ -205,19 +396,30 @@ export function Workspace() {
                       type="button"
                       className="head-name"
                       title={`Sort by ${column.name} (shift-click to add to the sort)`}
-                      onClick={(event) => setView({ ...view, sort: cycleSort(view.sort, column.name, event.shiftKey) })}
+                      onClick={(event) => changeView({ ...view, sort: cycleSort(view.sort, column.name, event.shiftKey) })}
                     >
                       {column.name}
                       {sort && <span className="sort-mark">{sort.desc ? " ↓" : " ↑"}</span>}
                     </button>
-                    <button type="button" className="icon small" aria-label={`Filter ${column.name}`} title="Filter" onClick={() => setFiltering(column.name)}>
+                    <button
+                      type="button"
+                      className="icon small"
+                      aria-label={`Filter ${column.name}`}
+                      title="Filter"
+                      onClick={() => setFiltering(column.name)}
+                    >
                       <FunnelIcon />
                     </button>
                   </div>
-                  <button type="button" className="head-bottom" title="Show the column's profile" onClick={() => {
+                  <button
+                    type="button"
+                    className="head-bottom"
+                    title="Show the column's profile"
+                    onClick={() => {
                       setSelected(column.name);
                       setSide("profile");
-                    }}>
+                    }}
+                  >
                     <span className={`badge type-${column.type}`}>{column.type}</span>
                     <Sparkline profile={profiles.get(column.name)} />
                   </button>
@@ -227,7 +429,7 @@ export function Workspace() {
                       onClose={() => setFiltering(undefined)}
                       onApply={(op, value) => {
                         setFiltering(undefined);
-                        setView({ ...view, filter: [...view.filter, { column: column.name, op, value }] });
+                        changeView({ ...view, filter: [...view.filter, { column: column.name, op, value }] });
                       }}
                     />
                   )}
@@ -240,6 +442,28 @@ export function Workspace() {
         )}
         {side === "profile" && selected && profiles.get(selected) && (
           <ProfilePanel profile={profiles.get(selected)!} onClose={() => setSide(null)} />
+        )}
+        {side === "chart" && head && (
+          <ChartPanel
+            datasetId={datasetId}
+            revisionId={revisionId}
+            datasetName={data.name}
+            columns={head.columns}
+            view={view}
+            initialColumn={selected}
+            onClose={() => setSide(null)}
+          />
+        )}
+        {side === "facets" && head && (
+          <FacetsPanel
+            datasetId={datasetId}
+            revisionId={revisionId}
+            columns={head.columns}
+            view={view}
+            initialColumn={selected}
+            onFilter={(filter) => changeView({ ...view, filter: [...view.filter, filter] })}
+            onClose={() => setSide(null)}
+          />
         )}
         {side === "operations" && head && (
           <OperationsPanel
@@ -263,10 +487,30 @@ export function Workspace() {
               history.reload();
             }}
             onStarted={watch}
+            onView={(revision) => setPinned(revision.id === head?.id ? null : revision)}
+            onCompare={setComparing}
             onClose={() => setSide(null)}
           />
         )}
       </div>
+      {comparing && head && (
+        <CompareDialog
+          datasetId={datasetId}
+          from={comparing}
+          to={pinned ?? { id: head.id, number: head.number }}
+          onClose={() => setComparing(null)}
+        />
+      )}
+      {clustering && head && (
+        <ClusterDialog
+          datasetId={datasetId}
+          baseRevision={head.id}
+          columns={head.columns}
+          initialColumn={selected}
+          onStarted={watch}
+          onClose={() => setClustering(false)}
+        />
+      )}
     </main>
   );
 }

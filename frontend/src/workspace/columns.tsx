@@ -37,7 +37,15 @@ function formatStat(value: number): string {
   return value.toLocaleString("en-US", { maximumSignificantDigits: 6 });
 }
 
-export function FilterForm({ column, onApply, onClose }: { column: GridColumn; onApply: (op: FilterOp, value: unknown) => void; onClose: () => void }) {
+export function FilterForm({
+  column,
+  onApply,
+  onClose,
+}: {
+  column: GridColumn;
+  onApply: (op: FilterOp, value: unknown) => void;
+  onClose: () => void;
+}) {
   const ops = opsFor(column.type);
   const [op, setOp] = useState<FilterOp>(ops[0]);
   const [text, setText] = useState("");
@@ -94,8 +102,10 @@ export function ProfilePanel({ profile, onClose }: { profile: ColumnProfile; onC
   if (profile.mean !== null && profile.mean !== undefined) rows.push(["Mean", formatStat(profile.mean)]);
   if (profile.std !== null && profile.std !== undefined) rows.push(["Std. deviation", formatStat(profile.std)]);
   if (profile.non_finite) rows.push(["NaN or infinite", formatCount(profile.non_finite)]);
-  if (profile.min_length !== null && profile.min_length !== undefined) rows.push(["Length", `${profile.min_length} to ${profile.max_length}`]);
-  if (profile.true !== null && profile.true !== undefined) rows.push(["true / false", `${formatCount(profile.true)} / ${formatCount(profile.false ?? 0)}`]);
+  if (profile.min_length !== null && profile.min_length !== undefined)
+    rows.push(["Length", `${profile.min_length} to ${profile.max_length}`]);
+  if (profile.true !== null && profile.true !== undefined)
+    rows.push(["true / false", `${formatCount(profile.true)} / ${formatCount(profile.false ?? 0)}`]);
   const top = profile.top ?? [];
   const topMax = Math.max(1, ...top.map((t) => t.count));
   return (
@@ -141,4 +151,3 @@ export function ProfilePanel({ profile, onClose }: { profile: ColumnProfile; onC
     </aside>
   );
 }
-

@@ -55,7 +55,9 @@ export function useRunWatch(): {
       setWatched({ ...watched, fraction: Number(event.data.fraction), message: (event.data.message as string) || null });
     }
     if (event.type === "connection.restored") {
-      void unwrap(api.GET("/api/v1/runs/{run_id}", { params: { path: { run_id: watched.runId } } })).then((run) => settle(run.id, run.state));
+      void unwrap(api.GET("/api/v1/runs/{run_id}", { params: { path: { run_id: watched.runId } } })).then((run) =>
+        settle(run.id, run.state),
+      );
     }
   });
 

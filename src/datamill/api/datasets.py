@@ -196,7 +196,13 @@ def _rows(
     view = parse_view(sort, filter_, q, columns, engine=ctx.duck)
     path = revisions.revision_file(ctx.settings, revision)
     page = ctx.rows.read_rows(path, columns, view, offset, limit)
-    body = {"columns": page.columns, "rows": page.rows, "total": page.total, "offset": page.offset}
+    body = {
+        "columns": page.columns,
+        "rows": page.rows,
+        "total": page.total,
+        "offset": page.offset,
+        "positions": page.positions,
+    }
     return Response(orjson.dumps(body), media_type="application/json")
 
 

@@ -1,5 +1,6 @@
-"""Reads for cleaning in the grid: facets (value counts, histograms), ready views of rows with
-nulls, duplicates or outliers, clusters of similar values, and what changed between revisions.
+"""Reads for cleaning in the grid: facets (value counts, histograms), chart points, ready views
+of rows with nulls, duplicates or outliers, clusters of similar values, and what changed between
+revisions.
 
 All of them read the head revision under the grid's view (`filter`, `q`) with DuckDB in this
 process, holding no database connection meanwhile; anyone who may read the dataset may ask.
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from datamill.api.deps import ContextDep, DatasetForRead, SessionDep, release
 from datamill.api.params import FilterParam, Offset, RowLimit, SearchParam
 from datamill.context import AppContext
-from datamill.datasets import revisions
+from datamill.datasets import charts, revisions
 from datamill.datasets.compare import MAX_SAMPLE, Side, compare_revisions
 from datamill.datasets.types import Column
 from datamill.datasets.view import View, parse_view
@@ -29,6 +30,7 @@ from datamill.operations.clusters import ClusterOptions, find_clusters, public
 from datamill.operations.clusters import Method as ClusterMethod
 from datamill.operations.outliers import Method as OutlierMethod
 from datamill.schemas.operations import (
+    ChartPoints,
     ClusterPublic,
     Clusters,
     Comparison,
@@ -103,6 +105,26 @@ def facet_histogram(
     with _reading(db, ctx, dataset, filter, q) as (cursor, path, columns, view):
         found = facets.histogram(cursor, path, columns, column, view, bins)
     return NumericFacet.model_validate(found)
+
+
+@router.get("/datasets/{dataset_id}/chart", operation_id="chart_points", summary="Chart points")
+def chart(
+    dataset: DatasetForRead,
+    db: SessionDep,
+    ctx: ContextDep,
+    x: Annotated[str, Query(min_length=1, max_length=256, description="A number, date or time.")],
+    y: Annotated[str, Query(min_length=1, max_length=256, description="A number column.")],
+    kind: Annotated[charts.ChartKind, Query()] = "scatter",
+    points: Annotated[int, Query(ge=2, le=charts.MAX_POINTS)] = 2000,
+    filter: FilterParam = None,
+    q: SearchParam = None,
+) -> ChartPoints:
+    """`y` against `x` among the rows of the view: every point when there are at most `points`,
+    else a seeded random sample of them (scatter) or the mean of `y` over `points` equal steps of
+    `x` (line). Histograms and bars of counts are the facets'."""
+    with _reading(db, ctx, dataset, filter, q) as (cursor, path, columns, view):
+        found = charts.xy_points(cursor, path, columns, x, y, view, kind, points)
+    return ChartPoints.model_validate(found)
 
 
 @router.get("/datasets/{dataset_id}/views/{kind}", operation_id="ready_view", summary="Ready view")

@@ -48,14 +48,23 @@ CACHE_ROW_GROUP = 10_000
 _METADATA_CHUNKS = 50_000
 
 
+# A materialised view keeps each row's position in the revision in this extra column, so that a
+# page of a sorted or filtered view can say which rows it shows (to edit or delete them).
+POSITION = "__datamill_position__"
+
+
 @dataclass
 class Page:
-    """One page of a view; the API sends it as ``{columns, rows, total, offset}``."""
+    """One page of a view; the API sends it as ``{columns, rows, total, offset, positions}``.
+
+    ``positions`` are the rows' places in the revision, from 0; None when a column named like
+    DuckDB's row number (or like ``POSITION``) hides them."""
 
     columns: list[Column]
     rows: list[Row]
     total: int
     offset: int
+    positions: list[int] | None
 
 
 # -- Parquet files by row range --------------------------------------------------------------------
@@ -132,10 +141,15 @@ class ParquetRows:
 # -- SQL -------------------------------------------------------------------------------------------
 
 
-def view_select(columns: list[Column], view: View) -> tuple[str, list[Any]]:
-    """``SELECT`` of the view over a revision (its path the first parameter), rows in view order."""
+def view_select(
+    columns: list[Column], view: View, *, positions: bool = False
+) -> tuple[str, list[Any]]:
+    """``SELECT`` of the view over a revision (its path the first parameter), rows in view order;
+    with ``positions``, each row's position in the revision first, as ``POSITION``."""
     where, params = where_clause(view, columns)
     names = ", ".join(quote_ident(column["name"]) for column in columns)
+    if positions:
+        names = f"{ROW_NUMBER} AS {quote_ident(POSITION)}, {names}"
     sql = f"SELECT {names} FROM read_parquet(?) {where} {order_clause(view)}"
     return sql, params
 
@@ -192,12 +206,13 @@ class RowsReader:
         assert offset >= 0 and 1 <= limit <= MAX_LIMIT, (offset, limit)
         if view.is_identity:
             table = self._files.read(path, _names(columns), offset, limit)
-            return Page(columns, to_rows(table), self._files.num_rows(path), offset)
+            positions = list(range(offset, offset + table.num_rows))
+            return Page(columns, to_rows(table), self._files.num_rows(path), offset, positions)
         key = self._key(path, columns, view)
         page = self._from_cache(key, columns, offset, limit)
         if page is not None:
             return page
-        direct_first = offset + limit <= DIRECT_DEPTH and not _has_row_number_column(columns)
+        direct_first = offset + limit <= DIRECT_DEPTH and _positions_known(columns)
         if direct_first and self._cache.pending(key) is None:
             page = self._direct(path, columns, view, offset, limit)
             self._cache.start(key, path, self._builder(path, columns, view))
@@ -243,19 +258,25 @@ class RowsReader:
     def _key(self, path: Path, columns: list[Column], view: View) -> str:
         """The cache key: the file's identity (path, mtime, size), its columns and the view."""
         stat = path.stat()
-        parts = [str(path), stat.st_mtime_ns, stat.st_size, columns, view.key()]
+        parts = [str(path), stat.st_mtime_ns, stat.st_size, columns, view.key(), POSITION]
         return json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
 
     def _from_cache(self, key: str, columns: list[Column], offset: int, limit: int) -> Page | None:
         with self._cache.pinned(key) as cached:
             if cached is None:
                 return None
+            names = _names(columns)
+            positioned = _positions_known(columns)
             try:
-                table = self._files.read(cached, _names(columns), offset, limit)
+                table = self._files.read(
+                    cached, [*names, POSITION] if positioned else names, offset, limit
+                )
             except FileNotFoundError:  # removed behind our back (another process): rebuild
                 self._cache.discard(key)
                 return None
-            return Page(columns, to_rows(table), self._files.num_rows(cached), offset)
+            positions = table.column(POSITION).to_pylist() if positioned else None
+            rows = to_rows(table.drop_columns([POSITION]) if positioned else table)
+            return Page(columns, rows, self._files.num_rows(cached), offset, positions)
 
     def _after_build(
         self, path: Path, columns: list[Column], view: View, offset: int, limit: int
@@ -280,21 +301,20 @@ class RowsReader:
         """The page without a cache: the rows' positions by a top-N over the sort keys only,
         then those rows — far cheaper than a top-N dragging every column through the sort."""
         with self._cursor() as cursor:
-            if _has_row_number_column(columns):  # no row numbers to fetch by: one plain query
+            if not _positions_known(columns):  # no row numbers to fetch by: one plain query
                 rows = to_rows(_top_n(cursor, path, columns, view, offset, limit))
-                total = self.count(path, view)
-            else:
-                numbers, counted = _page_numbers(cursor, path, columns, view, offset, limit)
-                total = self._files.num_rows(path) if counted is None else counted
-                rows = _fetch(cursor, path, columns, numbers)
-        return Page(columns, rows, total, offset)
+                return Page(columns, rows, self.count(path, view), offset, None)
+            numbers, counted = _page_numbers(cursor, path, columns, view, offset, limit)
+            total = self._files.num_rows(path) if counted is None else counted
+            rows = _fetch(cursor, path, columns, numbers)
+        return Page(columns, rows, total, offset, numbers)
 
     def _materialise(self, path: Path, columns: list[Column], view: View, target: Path) -> None:
         """Write the whole view, in order, to ``target`` (on the cache's thread).
 
         Small row groups make a page a small read; zstd level 1 writes as small a file as the
         default level, about a second faster on ten million rows."""
-        sql, params = view_select(columns, view)
+        sql, params = view_select(columns, view, positions=_positions_known(columns))
         copy = (
             f"COPY ({sql}) TO ? (FORMAT parquet, ROW_GROUP_SIZE {CACHE_ROW_GROUP}, "
             "COMPRESSION zstd, COMPRESSION_LEVEL 1)"
@@ -380,6 +400,7 @@ def _names(columns: list[Column]) -> list[str]:
     return [column["name"] for column in columns]
 
 
-def _has_row_number_column(columns: list[Column]) -> bool:
-    """A real column named like DuckDB's row number hides it, so no top-N can match the cache."""
-    return any(column["name"] == ROW_NUMBER for column in columns)
+def _positions_known(columns: list[Column]) -> bool:
+    """A real column named like DuckDB's row number hides it (so no top-N can match the cache,
+    and no position can be read); one named like ``POSITION`` would clash in the cache file."""
+    return not any(column["name"] in (ROW_NUMBER, POSITION) for column in columns)

@@ -89,6 +89,10 @@ class RowsPage(BaseModel):
     rows: list[list[Any]]
     total: int
     offset: int
+    positions: list[int] | None = Field(
+        description="Each row's position in the revision, from 0: what `edit-cell` and "
+        "`delete-rows` take. Null when a column named `file_row_number` hides them."
+    )
 
 
 class Histogram(BaseModel):

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from datamill.schemas.common import Input, UTCTime
+from datamill.schemas.datasets import ColumnPublic
 
 
 class OperationPublic(BaseModel):
@@ -108,6 +109,15 @@ class NumericFacet(BaseModel):
     nulls: int
     non_finite: int = Field(description="NaN and infinities (left out of the bins).")
     bins: list[HistogramBin]
+
+
+class ChartPoints(BaseModel):
+    kind: str
+    x: ColumnPublic
+    y: ColumnPublic
+    total: int = Field(description="Rows of the view where both x and y have a value.")
+    reduced: bool = Field(description="True when sampled (scatter) or averaged (line).")
+    points: list[list[Any]] = Field(description="[x, y] pairs in x order, encoded as in rows.")
 
 
 class ReadyPage(BaseModel):

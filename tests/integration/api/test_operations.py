@@ -3,6 +3,7 @@ with history, undo and redo, edits of earlier steps, and every refusal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from tests.fixtures.datasets import SMALL_CSV, upload
 from tests.fixtures.runs import wait_for_run
+from tests.fixtures.users import Account
 
 
 def finished(run: dict[str, Any]) -> bool:
@@ -268,6 +270,10 @@ def test_facets_and_ready_views_follow_the_grid_view(alice_client: TestClient) -
         ("views/outliers", {}),
         ("views/duplicates", {"columns": "nope"}),
         ("views/everything", {}),
+        ("chart", {"x": "city", "y": "price"}),
+        ("chart", {"x": "price", "y": "nope"}),
+        ("chart", {"x": "price", "y": "price", "kind": "pie"}),
+        ("chart", {"x": "price", "y": "price", "points": "1"}),
     ],
 )
 def test_bad_facet_requests_are_a_422(
@@ -277,6 +283,28 @@ def test_bad_facet_requests_are_a_422(
     response = alice_client.get(f"/api/v1/datasets/{dataset}/{path}", params=params)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_chart_points_follow_the_grid_view_and_stay_small(
+    alice_client: TestClient,
+    make_user: Callable[..., Account],
+    client_for: Callable[[Account | None], TestClient],
+) -> None:
+    csv = "day,sold,shop\n" + "".join(
+        f"2025-01-{d:02d},{d * 10},{'ab'[d % 2]}\n" for d in range(1, 29)
+    )
+    dataset = upload(alice_client, csv, "sales.csv")["id"]
+    url = f"/api/v1/datasets/{dataset}/chart"
+    shop = '[{"column": "shop", "op": "eq", "value": "a"}]'
+    line = alice_client.get(url, params={"x": "day", "y": "sold", "kind": "line", "filter": shop})
+    assert line.status_code == 200, line.text
+    body = line.json()
+    assert (body["total"], body["reduced"], body["x"]["type"]) == (14, False, "date")
+    assert body["points"][:2] == [["2025-01-02", 20.0], ["2025-01-04", 40.0]]
+    sampled = alice_client.get(url, params={"x": "sold", "y": "sold", "points": 5}).json()
+    assert len(sampled["points"]) == 5 and sampled["reduced"] is True
+    stranger = client_for(make_user("bob"))
+    assert stranger.get(url, params={"x": "sold", "y": "sold"}).status_code == 404
 
 
 def test_compare_two_revisions_of_a_dataset(pool_client: TestClient, fruit: str) -> None:

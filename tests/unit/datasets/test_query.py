@@ -276,6 +276,21 @@ def test_every_page_of_a_view_matches_pandas_with_and_without_the_cache(
         assert same_rows(rows, expected)
 
 
+@pytest.mark.parametrize("view", [View(), *VIEWS], ids=["identity", *[v.key() for v in VIEWS]])
+def test_every_row_of_every_page_comes_with_its_position_in_the_revision(
+    reader: RowsReader, uncached: RowsReader, table: Path, view: View
+) -> None:
+    """Edits and deletions from a sorted or filtered grid name rows by these positions."""
+    every = reader.read_rows(table, COLUMNS, View(), 0, len(ROWS)).rows
+    for source in (reader, uncached):
+        offset, total = 0, 1
+        while offset < total:
+            page = source.read_rows(table, COLUMNS, view, offset, 7)
+            assert page.positions is not None and len(page.positions) == len(page.rows)
+            assert same_rows([every[p] for p in page.positions], page.rows)
+            offset, total = offset + 7, page.total
+
+
 def test_the_first_page_is_answered_directly_and_later_pages_come_from_the_cache(
     reader: RowsReader, table: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -499,6 +514,7 @@ def test_a_column_named_like_duckdbs_row_number_still_sorts_and_pages_consistent
     paged = [row for page in pages for row in page.rows]
     numbers = sorted((row["file_row_number"] for row in rows), reverse=True)
     assert [row[0] for row in paged] == numbers
+    assert all(page.positions is None for page in pages)  # hidden: no edits by position
     assert sorted(str(row[1]) for row in paged) == sorted(row["x"] for row in rows)
 
 
