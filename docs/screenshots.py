@@ -76,7 +76,7 @@ def _pages(url: str, token: str) -> None:
         page.get_by_role("button", name="Clean").click()
         page.get_by_role("button", name="Fill statistic").click()
         form = page.get_by_role("form", name="Fill statistic")
-        form.get_by_label("Column *").select_option("unit_price")
+        form.get_by_label("Column *").select_option("quantity")
         form.get_by_label("Statistic *").select_option("median")
         _shoot(page, "operation")
         page.get_by_role("button", name="Close operations").click()

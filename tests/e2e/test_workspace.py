@@ -162,3 +162,22 @@ def test_a_line_chart_of_two_columns_draws_and_downloads_as_png(
         panel.get_by_role("button", name="Download PNG").click()
     assert download.value.suggested_filename == "charted-line-day-sold.png"
     assert Path(download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_long_table_scrolls_inside_the_grid_and_a_jump_shows_that_place(
+    page: Page, person: Callable[..., Person], served: App, shots: Callable[[Page, str], Path]
+) -> None:
+    who = person()
+    text = "n,label\n" + "".join(f"{i},row {i}\n" for i in range(20_000))
+    dataset_id = make_dataset(served, who, "long", text)
+    sign_in(page, who)
+    open_dataset(page, dataset_id)
+    sizes = page.evaluate("() => [document.scrollingElement.scrollHeight, innerHeight]")
+    assert sizes[0] == sizes[1]  # the window never scrolls: the grid does
+    page.locator(".grid").evaluate("g => { g.scrollTop = (g.scrollHeight - g.clientHeight) / 2 }")
+    first = page.locator(".grid-body .grid-row:not(.loading)").first
+    expect(first).to_contain_text("row 99")  # rows 9,9xx fetched for that place
+    number = int(first.locator(".rownum").inner_text().replace(",", ""))
+    assert 9_900 <= number <= 10_000
+    assert first.locator(".cell").nth(2).inner_text() == f"row {number - 1}"
+    shots(page, "middle-of-a-long-table")
