@@ -122,7 +122,11 @@ def server(data_dir: Path, **settings: str) -> Iterator[tuple[str, RssWatcher]]:
     finally:
         watcher.stopped.set()
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # requests still running: the figures are taken
+            process.kill()
+            process.wait()
 
 
 def upload(client: httpx.Client, csv: Path) -> dict[str, Any]:

@@ -1,11 +1,13 @@
 """A bounded, thread-safe map that forgets the least recently used entry: the one cache shape
-the services use for facts that never change once known (parsed specs, graphs, run owners)."""
+the services use for facts that never change once known (parsed specs, graphs, run owners);
+and single flights, so that a costly first computation asked for by many at once runs once."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from concurrent.futures import Future
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -41,3 +43,32 @@ class Lru(Generic[K, V]):
             value = build()
             self.put(key, value)
         return value
+
+
+class SingleFlight(Generic[K, V]):
+    """Concurrent builds of one key share one run: the first caller builds, the others wait for
+    its result (or its error). Nothing is kept afterwards: that is the caller's storage."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flights: dict[K, Future[V]] = {}
+
+    def run(self, key: K, build: Callable[[], V]) -> V:
+        with self._lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[key] = Future()
+        if not leader:
+            return flight.result()
+        try:
+            value = build()
+        except BaseException as error:
+            flight.set_exception(error)
+            raise
+        else:
+            flight.set_result(value)
+            return value
+        finally:
+            with self._lock:
+                del self._flights[key]

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from datamill.caching import SingleFlight
 from datamill.config import Settings
 from datamill.datasets.engine import Engine
 from datamill.datasets.ingest import IngestOptions, IngestResult, ingest
@@ -128,17 +129,23 @@ def revision_columns(revision: Revision) -> list[Column]:
     return [Column(name=c["name"], type=c["type"]) for c in revision.columns]
 
 
+_PROFILING: SingleFlight[str, dict[str, Any]] = SingleFlight()
+
+
 def ensure_profile(
     db: Session, settings: Settings, engine: Engine, revision: Revision
 ) -> dict[str, Any]:
     """The revision's profile: computed on first request, then kept (revisions never change).
 
-    Two first requests at once both compute it and store the same result; that is cheaper than
-    coordinating them.
+    A large table's first profile takes seconds; everyone opening it meanwhile (a workspace
+    asks at once) waits for that one computation in this process instead of starting their own.
     """
     if revision.profile is None:
         path = revision_file(settings, revision)
-        revision.profile = compute_profile(engine, path, revision_columns(revision))
+        columns = revision_columns(revision)
+        revision.profile = _PROFILING.run(
+            revision.id, lambda: compute_profile(engine, path, columns)
+        )
         db.flush()
     return revision.profile
 
