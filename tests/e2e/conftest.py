@@ -145,11 +145,3 @@ def shots(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
         return path
 
     return take
-
-
-def sign_in(page: Page, who: Person) -> None:
-    page.goto("/")
-    page.get_by_label("Username").fill(who.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Datasets")).to_be_visible()

@@ -11,32 +11,10 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.conftest import App, Person, sign_in
+from tests.e2e.conftest import App, Person
+from tests.e2e.pages import cell, make_dataset, open_dataset, open_new_dataset, sign_in
 
 SCORES = "name,score\nAda,1\nBob,\nCyd,3\n"
-
-
-def make_dataset(served: App, who: Person, name: str, text: str) -> str:
-    reply = httpx.post(
-        f"{served.url}/api/v1/datasets",
-        headers={"Authorization": f"Bearer {who.token}"},
-        files={"file": (f"{name}.csv", text.encode())},
-        data={"name": name},
-    )
-    assert reply.status_code == 201, reply.text
-    dataset_id: str = reply.json()["id"]
-    return dataset_id
-
-
-def cell(page: Page, row: int, column: int) -> str:
-    """The text of a grid cell (row and column from 0, the row number not counted)."""
-    cells = page.locator(".grid-body .grid-row").nth(row).locator(".cell")
-    return cells.nth(column + 1).inner_text()
-
-
-def open_dataset(page: Page, dataset_id: str) -> None:
-    page.goto(f"/datasets/{dataset_id}")
-    expect(page.locator(".grid-body .grid-row").first).to_be_visible()
 
 
 def test_fill_missing_from_its_form_lands_live_and_undo_brings_the_old_values_back(
@@ -47,9 +25,7 @@ def test_fill_missing_from_its_form_lands_live_and_undo_brings_the_old_values_ba
     shots: Callable[[Page, str], Path],
 ) -> None:
     who = person()
-    dataset_id = make_dataset(served, who, "scores", SCORES)
-    sign_in(page, who)
-    open_dataset(page, dataset_id)
+    dataset_id = open_new_dataset(page, who, served, "scores", SCORES)
     assert cell(page, 1, 1) == "null"
 
     watcher = new_context().new_page()  # a second browser, same person, just watching
@@ -89,9 +65,7 @@ def test_the_exported_csv_is_the_grid_as_shown(
     page: Page, person: Callable[..., Person], served: App
 ) -> None:
     who = person()
-    dataset_id = make_dataset(served, who, "exported", SCORES)
-    sign_in(page, who)
-    open_dataset(page, dataset_id)
+    open_new_dataset(page, who, served, "exported", SCORES)
     page.get_by_role("button", name="score", exact=True).click()  # sort ascending
     expect(page.get_by_text("sorted by score ↑")).to_be_visible()
     page.get_by_role("button", name="Export ▾").click()
@@ -113,9 +87,7 @@ def test_a_bad_parameter_is_shown_beside_its_field_and_nothing_runs(
     page: Page, person: Callable[..., Person], served: App, shots: Callable[[Page, str], Path]
 ) -> None:
     who = person()
-    dataset_id = make_dataset(served, who, "bad-params", SCORES)
-    sign_in(page, who)
-    open_dataset(page, dataset_id)
+    dataset_id = open_new_dataset(page, who, served, "bad-params", SCORES)
     page.get_by_role("button", name="Clean").click()
     page.get_by_role("searchbox", name="Find an operation").fill("round")
     page.get_by_role("button", name="Round").click()

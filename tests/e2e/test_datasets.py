@@ -8,18 +8,13 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import App, Person, sign_in
+from tests.e2e.conftest import App, Person
+from tests.e2e.pages import grid_rows, sign_in
 
 CSV = (
     "city,population,country\n"
     "Lyon,522969,FR\nAbidjan,4707404,CI\nOslo,709037,NO\nQuito,2011388,EC\n"
 )
-
-
-def grid_rows(page: Page) -> list[list[str]]:
-    """The cells of the rows drawn in the grid (row number first)."""
-    rows = page.locator(".grid-body .grid-row:not(.loading)")
-    return [row.locator(".cell").all_inner_texts() for row in rows.all()]
 
 
 def upload(page: Page, tmp_path: Path, name: str, text: str) -> None:

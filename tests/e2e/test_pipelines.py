@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import App, Person, sign_in
-from tests.e2e.test_cleaning import make_dataset
+from tests.e2e.conftest import App, Person
+from tests.e2e.pages import make_dataset, sign_in
 
 DEDUPE = """name: {name}
 description: Drop duplicate rows of a table.

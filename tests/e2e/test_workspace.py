@@ -8,9 +8,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import App, Person, sign_in
-from tests.e2e.test_cleaning import cell, make_dataset, open_dataset
-from tests.e2e.test_datasets import grid_rows
+from tests.e2e.conftest import App, Person
+from tests.e2e.pages import cell, grid_rows, make_dataset, open_dataset, open_new_dataset, sign_in
 
 CITIES = (
     "city,sold,day\n"
@@ -28,9 +27,7 @@ def test_a_cell_edited_in_place_becomes_an_edit_cell_step(
     page: Page, person: Callable[..., Person], served: App, shots: Callable[[Page, str], Path]
 ) -> None:
     who = person()
-    dataset_id = make_dataset(served, who, "edits", CITIES)
-    sign_in(page, who)
-    open_dataset(page, dataset_id)
+    open_new_dataset(page, who, served, "edits", CITIES)
     page.get_by_role("button", name="sold", exact=True).click()  # sorted: positions differ
     expect(page.get_by_text("sorted by sold ↑")).to_be_visible()
     first = page.locator(".grid-body .grid-row").first
@@ -49,9 +46,7 @@ def test_rows_selected_in_a_filtered_view_are_deleted(
     page: Page, person: Callable[..., Person], served: App, shots: Callable[[Page, str], Path]
 ) -> None:
     who = person()
-    dataset_id = make_dataset(served, who, "deletions", CITIES)
-    sign_in(page, who)
-    open_dataset(page, dataset_id)
+    open_new_dataset(page, who, served, "deletions", CITIES)
     page.get_by_role("button", name="Filter city").click()
     page.get_by_label("Condition").select_option("eq")
     page.get_by_label("Value").fill("Bergen")
@@ -76,9 +71,7 @@ def test_facets_filter_the_grid_and_ready_views_show_rows_with_nulls(
     page: Page, person: Callable[..., Person], served: App, shots: Callable[[Page, str], Path]
 ) -> None:
     who = person()
-    dataset_id = make_dataset(served, who, "facets", CITIES)
-    sign_in(page, who)
-    open_dataset(page, dataset_id)
+    open_new_dataset(page, who, served, "facets", CITIES)
     page.get_by_role("button", name="Facets").click()
     panel = page.get_by_role("complementary", name="Facets")
     panel.get_by_label("Facet column").select_option("city")
@@ -99,9 +92,7 @@ def test_clusters_of_similar_values_merge_into_the_chosen_one(
     page: Page, person: Callable[..., Person], served: App, shots: Callable[[Page, str], Path]
 ) -> None:
     who = person()
-    dataset_id = make_dataset(served, who, "clusters", CITIES)
-    sign_in(page, who)
-    open_dataset(page, dataset_id)
+    open_new_dataset(page, who, served, "clusters", CITIES)
     page.get_by_role("button", name="Cluster").click()
     dialog = page.get_by_role("dialog", name="Cluster and merge similar values")
     dialog.get_by_role("button", name="Find clusters").click()
@@ -119,9 +110,7 @@ def test_an_older_revision_opens_read_only_and_compares_with_the_head(
     page: Page, person: Callable[..., Person], served: App, shots: Callable[[Page, str], Path]
 ) -> None:
     who = person()
-    dataset_id = make_dataset(served, who, "compared", CITIES)
-    sign_in(page, who)
-    open_dataset(page, dataset_id)
+    open_new_dataset(page, who, served, "compared", CITIES)
     page.get_by_role("button", name="Clean").click()
     page.get_by_role("button", name="Fill constant").click()
     form = page.get_by_role("form", name="Fill constant")
@@ -148,9 +137,7 @@ def test_a_line_chart_of_two_columns_draws_and_downloads_as_png(
     page: Page, person: Callable[..., Person], served: App, shots: Callable[[Page, str], Path]
 ) -> None:
     who = person()
-    dataset_id = make_dataset(served, who, "charted", CITIES)
-    sign_in(page, who)
-    open_dataset(page, dataset_id)
+    open_new_dataset(page, who, served, "charted", CITIES)
     page.get_by_role("button", name="Chart").click()
     panel = page.get_by_role("complementary", name="Chart")
     panel.get_by_label("Chart kind").select_option("line")

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from "react";
+import { SidePanel } from "../components/SidePanel";
 import { api, unwrap } from "../api/client";
 import { ErrorNote, Loading, formatCount } from "../components/ui";
 import type { GridColumn } from "../grid/Grid";
@@ -86,13 +87,7 @@ export function ChartPanel({
 
   const info = chart.data as (Chart & { total?: number; reduced?: boolean }) | null | undefined;
   return (
-    <aside className="side-panel chart-panel" aria-label="Chart">
-      <header>
-        <h2>Chart</h2>
-        <button type="button" className="icon" aria-label="Close chart" onClick={onClose}>
-          ×
-        </button>
-      </header>
+    <SidePanel label="Chart" title="Chart" className="chart-panel" onClose={onClose}>
       <div className="chart-controls">
         <label className="field">
           <span className="field-label">Kind</span>
@@ -142,6 +137,6 @@ export function ChartPanel({
           Download PNG
         </button>
       </div>
-    </aside>
+    </SidePanel>
   );
 }

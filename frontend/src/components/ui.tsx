@@ -1,6 +1,7 @@
 /** Small shared pieces: loading and empty states, error notes, dialogs, human-readable sizes. */
 
 import { useEffect, useRef, type ReactNode } from "react";
+import { Link } from "react-router-dom";
 import { messageOf } from "../api/problem";
 
 export function Loading({ what }: { what: string }) {
@@ -31,6 +32,16 @@ export function ErrorNote({ error, onRetry }: { error: unknown; onRetry?: () => 
         </button>
       )}
     </div>
+  );
+}
+
+/** A page whose object could not be read: why, a retry, and the way back to its list. */
+export function LoadFailed({ error, onRetry, back, label }: { error: unknown; onRetry: () => void; back: string; label: string }) {
+  return (
+    <main className="page">
+      <ErrorNote error={error} onRetry={onRetry} />
+      <Link to={back}>Back to {label}</Link>
+    </main>
   );
 }
 

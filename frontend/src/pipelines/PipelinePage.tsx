@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, unwrap } from "../api/client";
-import { ErrorNote, Loading, formatWhen } from "../components/ui";
+import { ErrorNote, LoadFailed, Loading, formatWhen } from "../components/ui";
 import { useLoad } from "../load";
 import { stepsOfSpec } from "../runs/graph";
 import { StepGraph } from "../runs/StepGraph";
@@ -46,13 +46,7 @@ export function PipelinePage() {
   );
 
   if (pipeline.loading && !pipeline.data) return <Loading what="the pipeline" />;
-  if (!pipeline.data)
-    return (
-      <main className="page">
-        <ErrorNote error={pipeline.error} onRetry={pipeline.reload} />
-        <Link to="/pipelines">Back to pipelines</Link>
-      </main>
-    );
+  if (!pipeline.data) return <LoadFailed error={pipeline.error} onRetry={pipeline.reload} back="/pipelines" label="pipelines" />;
   const data = pipeline.data;
   const origin = window.location.origin;
   return (

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../api/client";
 import { events, useLiveEvents } from "../api/events";
-import { ErrorNote, Loading, formatBytes, formatWhen } from "../components/ui";
+import { ErrorNote, LoadFailed, Loading, formatBytes, formatWhen } from "../components/ui";
 import { useLoad } from "../load";
 import { runTitle } from "./RunsPage";
 import { StateBadge, formatDuration } from "./StateBadge";
@@ -116,13 +116,7 @@ export function RunPage() {
   });
 
   if (run.loading && !run.data) return <Loading what="the run" />;
-  if (!run.data)
-    return (
-      <main className="page">
-        <ErrorNote error={run.error} onRetry={run.reload} />
-        <Link to="/runs">Back to runs</Link>
-      </main>
-    );
+  if (!run.data) return <LoadFailed error={run.error} onRetry={run.reload} back="/runs" label="runs" />;
   const data = run.data;
   const step = data.steps.find(
     (s) => s.name === (selected ?? data.steps.find((s) => s.state === "running" || s.error)?.name ?? data.steps[0]?.name),

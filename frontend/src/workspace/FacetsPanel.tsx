@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { SidePanel } from "../components/SidePanel";
 import { api, unwrap, type Schemas } from "../api/client";
 import { ErrorNote, Loading, formatCount } from "../components/ui";
 import type { GridColumn } from "../grid/Grid";
@@ -115,13 +116,7 @@ export function FacetsPanel({
   }
 
   return (
-    <aside className="side-panel" aria-label="Facets">
-      <header>
-        <h2>Facets</h2>
-        <button type="button" className="icon" aria-label="Close facets" onClick={onClose}>
-          ×
-        </button>
-      </header>
+    <SidePanel label="Facets" title="Facets" onClose={onClose}>
       <label className="field">
         <span className="field-label">Column</span>
         <select value={column} onChange={(e) => setColumn(e.target.value)} aria-label="Facet column">
@@ -135,6 +130,6 @@ export function FacetsPanel({
       <div className="muted small">Under the grid’s filters and search; click to filter the grid.</div>
       <ErrorNote error={facet.error} onRetry={facet.reload} />
       {facet.loading && !facet.data ? <Loading what="facet" /> : body}
-    </aside>
+    </SidePanel>
   );
 }

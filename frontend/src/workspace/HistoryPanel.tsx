@@ -1,4 +1,5 @@
 import { useRef, useState } from "react";
+import { SidePanel } from "../components/SidePanel";
 import { api, unwrap, type Schemas } from "../api/client";
 import { ErrorNote, Loading, formatCount, formatWhen } from "../components/ui";
 import type { Loaded } from "../load";
@@ -96,13 +97,7 @@ export function HistoryPanel({
   const data = history.data;
   const stale = data?.steps.some((step) => step.stale) ?? false;
   return (
-    <aside className="side-panel" aria-label="History">
-      <header>
-        <h2>History</h2>
-        <button type="button" className="icon" aria-label="Close history" onClick={onClose}>
-          ×
-        </button>
-      </header>
+    <SidePanel label="History" title="History" className="wide-panel" onClose={onClose}>
       <div className="button-row">
         <button
           type="button"
@@ -225,6 +220,6 @@ export function HistoryPanel({
           <button type="submit">Publish as pipeline</button>
         </form>
       </section>
-    </aside>
+    </SidePanel>
   );
 }

@@ -1,4 +1,5 @@
 import { useMemo, useState, type FormEvent } from "react";
+import { SidePanel } from "../components/SidePanel";
 import { api, unwrap, type Schemas } from "../api/client";
 import { ApiError, humanise, messageOf } from "../api/problem";
 import { ErrorNote, Loading } from "../components/ui";
@@ -149,13 +150,7 @@ export function OperationsPanel(props: {
   }, [operations.data, search]);
 
   return (
-    <aside className="side-panel" aria-label="Operations">
-      <header>
-        <h2>Clean</h2>
-        <button type="button" className="icon" aria-label="Close operations" onClick={props.onClose}>
-          ×
-        </button>
-      </header>
+    <SidePanel label="Operations" title="Clean" className="wide-panel" onClose={props.onClose}>
       {props.busy && <div className="muted small">An operation is running; the next one can start when it ends.</div>}
       {chosen ? (
         <OperationForm key={chosen.name} operation={chosen} {...props} onBack={() => setChosen(undefined)} />
@@ -184,6 +179,6 @@ export function OperationsPanel(props: {
           ))}
         </>
       )}
-    </aside>
+    </SidePanel>
   );
 }

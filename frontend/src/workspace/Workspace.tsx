@@ -2,7 +2,7 @@ import { useCallback, useMemo, useRef, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../api/client";
 import { useLiveEvents } from "../api/events";
-import { ErrorNote, Loading, formatBytes, formatCount, formatWhen } from "../components/ui";
+import { ErrorNote, LoadFailed, Loading, formatBytes, formatCount, formatWhen } from "../components/ui";
 import { Grid, type FetchPage, type GridColumn } from "../grid/Grid";
 import { EMPTY_VIEW, cycleSort, describeFilter, viewParams, type View } from "../grid/view";
 import { useLoad } from "../load";
@@ -145,12 +145,7 @@ export function Workspace() {
 
   if (dataset.loading && !dataset.data) return <Loading what="the dataset" />;
   if (dataset.error && !dataset.data)
-    return (
-      <main className="page">
-        <ErrorNote error={dataset.error} onRetry={dataset.reload} />
-        <Link to="/datasets">Back to datasets</Link>
-      </main>
-    );
+    return <LoadFailed error={dataset.error} onRetry={dataset.reload} back="/datasets" label="datasets" />;
   const data = dataset.data!;
   const exportQuery = new URLSearchParams({ revision: revisionId });
   for (const [key, value] of Object.entries(params)) if (value) exportQuery.set(key, value);

@@ -1,6 +1,7 @@
 /** The pieces of a column in the workspace: its header sparkline, its filter form, its profile panel. */
 
 import { useState, type FormEvent } from "react";
+import { SidePanel } from "../components/SidePanel";
 import type { Schemas } from "../api/client";
 import { formatCount } from "../components/ui";
 import type { GridColumn } from "../grid/Grid";
@@ -109,13 +110,7 @@ export function ProfilePanel({ profile, onClose }: { profile: ColumnProfile; onC
   const top = profile.top ?? [];
   const topMax = Math.max(1, ...top.map((t) => t.count));
   return (
-    <aside className="side-panel" aria-label={`Profile of ${profile.name}`}>
-      <header>
-        <h2>{profile.name}</h2>
-        <button type="button" className="icon" aria-label="Close profile" onClick={onClose}>
-          ×
-        </button>
-      </header>
+    <SidePanel label={`Profile of ${profile.name}`} title={profile.name} closeLabel="Close profile" onClose={onClose}>
       <dl className="facts">
         {rows.map(([label, value]) => (
           <div key={label}>
@@ -148,6 +143,6 @@ export function ProfilePanel({ profile, onClose }: { profile: ColumnProfile; onC
           </ul>
         </figure>
       )}
-    </aside>
+    </SidePanel>
   );
 }
