@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from datamill import __version__, redaction
@@ -28,7 +28,7 @@ from datamill.api import (
 )
 from datamill.api.docs import install_docs
 from datamill.api.limits import BodyLimit
-from datamill.api.webapp import install_webapp
+from datamill.api.webapp import app_page, install_webapp, wants_app
 from datamill.config import Settings
 from datamill.context import AppContext
 from datamill.datasets.sweep import sweep_orphans
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users.router, prefix="/api/v1")
     app.add_middleware(BodyLimit)
     install_docs(app, "/api/openapi.json")
-    install_webapp(app)  # last: its catch-all route answers every other path
+    install_webapp(app)
     _install_error_handlers(app)
     return app
 
@@ -99,7 +99,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _problem_response(Invalid(f"Some fields are invalid: {fields}.", errors=errors))
 
     @app.exception_handler(HTTPException)
-    async def on_http(_request: Request, exc: HTTPException) -> JSONResponse:
+    async def on_http(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 404 and wants_app(request):
+            try:
+                return app_page(request)  # a client-side route of the browser app
+            except Problem as problem:  # not built
+                return _problem_response(problem)
         problem = problem_for_status(exc.status_code, str(exc.detail))
         problem.headers.update(exc.headers or {})
         return _problem_response(problem)

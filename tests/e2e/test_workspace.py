@@ -168,3 +168,29 @@ def test_a_long_table_scrolls_inside_the_grid_and_a_jump_shows_that_place(
     assert 9_900 <= number <= 10_000
     assert first.locator(".cell").nth(2).inner_text() == f"row {number - 1}"
     shots(page, "middle-of-a-long-table")
+
+
+def first_number(page: Page) -> int:
+    first = page.locator(".grid-body .grid-row:not(.loading)").first
+    return int(first.locator(".rownum").inner_text().replace(",", ""))
+
+
+def test_on_a_table_taller_than_the_scroll_cap_keys_wheel_and_go_to_row_move_by_rows(
+    page: Page, person: Callable[..., Person], served: App
+) -> None:
+    """400,000 rows are 11 million pixels: one scroll pixel is more than a row there."""
+    text = "n\n" + "\n".join(str(i) for i in range(400_000)) + "\n"
+    open_new_dataset(page, person(), served, "tall", text)
+    page.get_by_label("Go to row").fill("200000")
+    page.get_by_label("Go to row").press("Enter")
+    expect(page.locator(".grid-body .grid-row:not(.loading)").first).to_contain_text("199999")
+    assert first_number(page) == 200_000
+    grid = page.locator(".grid")
+    grid.focus()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator(".grid-body .grid-row .rownum").first).to_have_text("200,001")
+    grid.hover()
+    page.mouse.wheel(0, 28 * 3)
+    expect(page.locator(".grid-body .grid-row .rownum").first).to_have_text("200,004")
+    page.keyboard.press("End")
+    expect(page.locator(".grid-body .grid-row:not(.loading)").last).to_contain_text("399999")

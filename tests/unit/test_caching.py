@@ -38,8 +38,33 @@ def test_concurrent_callers_of_one_key_share_one_build() -> None:
 
 def test_a_failed_build_fails_its_waiters_and_the_next_call_builds_again() -> None:
     flights: SingleFlight[str, int] = SingleFlight()
-    with pytest.raises(ValueError, match="boom"):
-        flights.run("k", lambda: (_ for _ in ()).throw(ValueError("boom")))
+    started = threading.Event()
+
+    def failing() -> int:
+        started.set()
+        time.sleep(0.2)
+        raise ValueError("boom")
+
+    waiter_saw: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            flights.run("k", lambda: 0)
+        except ValueError as error:
+            waiter_saw.append(error)
+
+    def lead() -> None:
+        with pytest.raises(ValueError, match="boom"):
+            flights.run("k", failing)
+
+    waiter = threading.Thread(target=wait)
+    leader = threading.Thread(target=lead)
+    leader.start()
+    started.wait()
+    waiter.start()
+    for thread in (leader, waiter):
+        thread.join()
+    assert [str(error) for error in waiter_saw] == ["boom"]
     assert flights.run("k", lambda: 7) == 7
 
 

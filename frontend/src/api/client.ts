@@ -55,8 +55,9 @@ export async function unwrap<T>(call: Promise<Reply<T>>): Promise<T> {
   try {
     reply = await call;
   } catch (error) {
-    if (error instanceof DOMException && error.name === "AbortError") throw error;
-    throw new OfflineError();
+    // fetch rejects with a TypeError when the network fails; anything else is not "offline".
+    if (error instanceof TypeError) throw new OfflineError();
+    throw error;
   }
   if (reply.response.ok) return reply.data as T;
   if (reply.response.status === 401) signedOut();

@@ -1,6 +1,6 @@
 /** Uploading a file with progress and cancel: fetch cannot report upload progress, XMLHttpRequest can. */
 
-import { CSRF_COOKIE, CSRF_HEADER, readCookie, type Schemas } from "./client";
+import { CSRF_COOKIE, CSRF_HEADER, readCookie, signedOut, type Schemas } from "./client";
 import { ApiError, OfflineError } from "./problem";
 
 export interface UploadHandle {
@@ -27,7 +27,10 @@ export function uploadDataset(file: File, name: string, onProgress: (fraction: n
     };
     request.onload = () => {
       if (request.status >= 200 && request.status < 300) resolve(request.response);
-      else reject(new ApiError(request.status, request.response));
+      else {
+        if (request.status === 401) signedOut();
+        reject(new ApiError(request.status, request.response));
+      }
     };
     request.onerror = () => reject(new OfflineError());
     request.onabort = () => reject(new UploadCancelled());

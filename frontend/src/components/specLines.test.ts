@@ -44,3 +44,18 @@ describe("lines of problems in a YAML spec", () => {
     expect(lineOf(text, ["inputs", "t", "validators", 1, "required"])).toBe(6);
   });
 });
+
+describe("keys of the same name at other depths", () => {
+  it("takes the top-level key, not a nested one above it", () => {
+    const text = "name: x\nsteps:\n  a:\n    params: {k: 1}\nparams:\n  k: {type: number}\n";
+    expect(lineOf(text, ["params"])).toBe(5);
+    expect(lineOf(text, ["params", "k"])).toBe(6);
+    expect(lineOf(text, ["steps", "a", "params"])).toBe(4);
+  });
+
+  it("finds a key on a list item's own line", () => {
+    const text = "inputs:\n  t:\n    validators:\n      - kind: rows\n        min: 1\n";
+    expect(lineOf(text, ["inputs", "t", "validators", 0, "kind"])).toBe(4);
+    expect(lineOf(text, ["inputs", "t", "validators", 0, "min"])).toBe(5);
+  });
+});

@@ -159,4 +159,18 @@ describe("errors and parameters", () => {
   it("drops empty values so the server's defaults apply", () => {
     expect(cleanParams({ a: "", b: [], c: undefined, d: 0, e: false, f: null })).toEqual({ d: 0, e: false, f: null });
   });
+
+  it("keeps an empty free value, and sends null for a required field that may be null", () => {
+    const schema: JsonSchema = {
+      type: "object",
+      required: ["column", "value", "format"],
+      properties: {
+        column: { type: "string" },
+        value: {},
+        format: { anyOf: [{ type: "string" }, { type: "null" }] },
+        prefix: { anyOf: [{ type: "string" }, { type: "null" }] },
+      },
+    };
+    expect(cleanParams({ column: "city", value: "", prefix: "" }, schema)).toEqual({ column: "city", value: "", format: null });
+  });
 });

@@ -126,13 +126,21 @@ export function initialValues(schema: JsonSchema): Record<string, unknown> {
   return values;
 }
 
-/** Drop what was left empty, so the server applies its own defaults. */
-export function cleanParams(values: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The parameters to send: what was left empty is dropped, so that the server applies its own
+ * defaults — except a free value (which may be the empty text), and a field the schema requires
+ * but allows to be null, which is sent as null.
+ */
+export function cleanParams(values: Record<string, unknown>, schema?: JsonSchema): Record<string, unknown> {
   const params: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(values)) {
-    if (value === undefined || value === "") continue;
-    if (Array.isArray(value) && value.length === 0) continue;
-    params[name] = value;
+  const names = new Set([...Object.keys(values), ...(schema?.required ?? [])]);
+  for (const name of names) {
+    const value = values[name];
+    const field = schema?.properties?.[name];
+    const free = field !== undefined && schema !== undefined && kindOf(field, schema) === "value";
+    const empty = value === undefined || (value === "" && !free) || (Array.isArray(value) && value.length === 0);
+    if (!empty) params[name] = value;
+    else if (field && schema && isRequired(schema, name) && unwrapNullable(field).nullable) params[name] = null;
   }
   return params;
 }

@@ -1,7 +1,7 @@
 /** A virtualised grid over the server: only the rows in view are drawn, fetched by page as they come into view. */
 
-import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState, type ReactNode } from "react";
-import { PAGE_ROWS, PageCache, pagesCovering, rowAt, scrollHeight, scrollTopFor, visibleRows } from "./paging";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { PAGE_ROWS, PageCache, maxTop, pagesCovering, rowAt, scrollHeight, scrollTopFor, topRowAt, visibleRowsFrom } from "./paging";
 
 export interface GridColumn {
   name: string;
@@ -118,7 +118,9 @@ export function Grid({
   const shownScrollKey = useRef(scrollKey);
   const inflight = useRef(new Map<number, AbortController>());
   const [shape, setShape] = useState<{ total: number; columns: GridColumn[] } | null>(null);
-  const [scrollTop, setScrollTop] = useState(0);
+  // The row at the top (fractional): the scroll position follows it, not the other way round,
+  // so that on ten million rows the wheel and the keys still move by whole rows.
+  const [top, setTop] = useState(0);
   const [viewport, setViewport] = useState(600);
   const [, redraw] = useReducer((n: number) => n + 1, 0);
   const latest = useRef({ fetchPage, onShape, onError });
@@ -126,7 +128,20 @@ export function Grid({
 
   const bodyHeight = Math.max(rowHeight, viewport - headerHeight);
   const geometry = useMemo(() => ({ total: shape?.total ?? 0, rowHeight, viewport: bodyHeight }), [shape?.total, rowHeight, bodyHeight]);
-  const rows = visibleRows(scrollTop, geometry);
+  const rows = visibleRowsFrom(top, geometry);
+  const topRef = useRef(top);
+  topRef.current = top;
+  const geometryRef = useRef(geometry);
+  geometryRef.current = geometry;
+
+  /** Put `row` at the top, and the scrollbar where it belongs. */
+  const moveTo = useCallback((row: number) => {
+    const at = Math.min(Math.max(0, row), maxTop(geometryRef.current));
+    topRef.current = at; // now: the scroll event this causes may come before the next render
+    setTop(at);
+    const element = scroller.current;
+    if (element) element.scrollTop = scrollTopFor(at, geometryRef.current);
+  }, []);
   visible.current = rows;
 
   const load = useCallback((page: number) => {
@@ -163,7 +178,8 @@ export function Grid({
     if (shownScrollKey.current !== scrollKey) {
       shownScrollKey.current = scrollKey;
       setShape(null);
-      setScrollTop(0);
+      setTop(0);
+      lastClicked.current = null;
       if (scroller.current) scroller.current.scrollTop = 0;
       load(0);
       return;
@@ -198,10 +214,41 @@ export function Grid({
     return () => observer.disconnect();
   }, []);
 
+  // Fewer rows than before (a new revision, a narrower view): keep the top within the table.
   useEffect(() => {
-    if (!jumpTo || !scroller.current) return;
-    scroller.current.scrollTop = scrollTopFor(jumpTo.row, geometry);
-  }, [jumpTo, geometry]);
+    if (topRef.current > maxTop(geometry)) moveTo(maxTop(geometry));
+  }, [geometry, moveTo]);
+
+  // A jump happens once, when asked (its nonce), not again on every resize.
+  useEffect(() => {
+    if (jumpTo) moveTo(jumpTo.row);
+  }, [jumpTo?.nonce, moveTo]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // Above the scroll cap one pixel is more than a row: move by rows for the wheel instead.
+  useEffect(() => {
+    const element = scroller.current;
+    if (!element) return;
+    const onWheel = (event: WheelEvent) => {
+      const { total, rowHeight, viewport } = geometryRef.current;
+      if (total * rowHeight <= scrollHeight(geometryRef.current) || Math.abs(event.deltaY) < Math.abs(event.deltaX)) return;
+      event.preventDefault();
+      const pixels = event.deltaMode === 1 ? event.deltaY * rowHeight : event.deltaMode === 2 ? event.deltaY * viewport : event.deltaY;
+      moveTo(topRef.current + pixels / rowHeight);
+    };
+    element.addEventListener("wheel", onWheel, { passive: false });
+    return () => element.removeEventListener("wheel", onWheel);
+  }, [moveTo]);
+
+  function onKey(event: KeyboardEvent<HTMLDivElement>) {
+    if (event.target !== event.currentTarget) return; // typing in a cell editor or a header
+    const page = Math.max(1, Math.floor(bodyHeight / rowHeight) - 1);
+    const steps: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page };
+    if (event.key in steps) moveTo(Math.round(topRef.current) + steps[event.key]);
+    else if (event.key === "Home") moveTo(0);
+    else if (event.key === "End") moveTo(Number.MAX_SAFE_INTEGER);
+    else return;
+    event.preventDefault();
+  }
 
   const columns = shape?.columns ?? [];
   const widths = columns.map((column) => columnWidth(column.type));
@@ -236,7 +283,14 @@ export function Grid({
               const range: number[] = [];
               for (let i = low; i <= high; i += 1) {
                 const at = positionAt(i);
-                if (at !== null) range.push(at);
+                if (at === null) {
+                  // Rows scrolled past long ago are no longer loaded: never select part of a range.
+                  latest.current.onError?.(
+                    new Error("That range is too long to select from the rows loaded: select fewer rows, or filter them first."),
+                  );
+                  return;
+                }
+                range.push(at);
               }
               onSelect(range, true);
             } else onSelect([position], !chosen);
@@ -279,7 +333,14 @@ export function Grid({
       role="grid"
       aria-rowcount={shape ? shape.total + 1 : -1}
       aria-busy={!shape}
-      onScroll={(event) => setScrollTop(event.currentTarget.scrollTop)}
+      tabIndex={0}
+      onKeyDown={onKey}
+      onScroll={(event) => {
+        // The scrollbar dragged (or the browser scrolling): follow it, unless this is the
+        // position moveTo just set, which stands for a row more precisely than a pixel can.
+        const position = event.currentTarget.scrollTop;
+        if (Math.abs(scrollTopFor(topRef.current, geometry) - position) > 1) setTop(topRowAt(position, geometry));
+      }}
     >
       <div style={{ height: headerHeight + scrollHeight(geometry), width: totalWidth, position: "relative" }}>
         <div className="grid-head" role="row" style={{ height: headerHeight, width: totalWidth }}>

@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { MAX_SCROLL_HEIGHT, PageCache, pagesCovering, rowAt, scrollHeight, scrollTopFor, topRowAt, visibleRows } from "./paging";
+import {
+  MAX_SCROLL_HEIGHT,
+  PageCache,
+  maxTop,
+  pagesCovering,
+  rowAt,
+  scrollHeight,
+  scrollTopFor,
+  topRowAt,
+  visibleRows,
+  visibleRowsFrom,
+} from "./paging";
 
 const small = { total: 50, rowHeight: 28, viewport: 280 };
 const huge = { total: 10_000_000, rowHeight: 28, viewport: 700 };
@@ -39,6 +50,21 @@ describe("scrolling", () => {
     const rows = visibleRows(14, small, 0);
     expect(rows.first).toBe(0);
     expect(rows.offset).toBe(-14);
+  });
+});
+
+describe("row-precise positions", () => {
+  it("draws from any row of a huge table, which one scroll pixel cannot reach", () => {
+    const rows = visibleRowsFrom(5_000_001.5, huge, 0);
+    expect(rows.first).toBe(5_000_001);
+    expect(rows.offset).toBe(-14);
+    expect(topRowAt(scrollTopFor(5_000_001, huge), huge)).toBeCloseTo(5_000_001, 3);
+  });
+
+  it("stops at the row that shows the end of the table", () => {
+    expect(maxTop(huge)).toBe(huge.total - 25);
+    expect(visibleRowsFrom(maxTop(huge), huge, 0).end).toBe(huge.total);
+    expect(maxTop({ total: 3, rowHeight: 28, viewport: 500 })).toBe(0);
   });
 });
 

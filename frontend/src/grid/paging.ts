@@ -49,9 +49,22 @@ export interface VisibleRows {
   offset: number;
 }
 
+/** The highest row that can be at the top: the last rows then fill the viewport. */
+export function maxTop({ total, rowHeight, viewport }: Geometry): number {
+  return Math.max(0, total - viewport / rowHeight);
+}
+
 /** The rows to draw for a scroll position, with `overscan` extra rows below. */
 export function visibleRows(scrollTop: number, geometry: Geometry, overscan = 5): VisibleRows {
-  const top = topRowAt(scrollTop, geometry);
+  return visibleRowsFrom(topRowAt(scrollTop, geometry), geometry, overscan);
+}
+
+/**
+ * The rows to draw with row `top` (fractional) at the top. On a table taller than the scroll
+ * cap one scroll pixel is more than a row, so the grid keeps this row itself and moves it by
+ * whole rows for the wheel and the keys; the scroll position only follows.
+ */
+export function visibleRowsFrom(top: number, geometry: Geometry, overscan = 5): VisibleRows {
   const first = Math.floor(top);
   const fits = Math.ceil(geometry.viewport / geometry.rowHeight) + 1;
   const end = Math.min(geometry.total, first + fits + overscan);

@@ -42,7 +42,7 @@ export function RunForm({ name, face }: { name: string; face: Interface }) {
           }
         }
       }
-      const body = { params: cleanParams(params), inputs };
+      const body = { params: cleanParams(params, schema), inputs };
       const url = `/api/v1/pipelines/${encodeURIComponent(name)}/runs`;
       let reply: Schemas["RunAccepted"];
       if (Object.keys(files).length) {

@@ -54,23 +54,33 @@ function StepLog({ runId, step }: { runId: string; step: Step }) {
   const [text, setText] = useState("");
   const [attempt, setAttempt] = useState<number>();
   const [done, setDone] = useState(false);
+  const shownAttempt = useRef<number | undefined>(undefined);
   const box = useRef<HTMLPreElement>(null);
 
   useEffect(() => {
     setText("");
     setAttempt(undefined);
     setDone(false);
+    shownAttempt.current = undefined;
     return events.followLog(runId, step.name);
   }, [runId, step.name]);
 
   useLiveEvents(["step.log"], (event) => {
-    if (event.type !== "step.log" || event.data.run_id !== runId || event.data.step !== step.name) return;
+    if (event.type === "connection.restored") {
+      // The follow is sent again and the server starts the log over: so does this view.
+      shownAttempt.current = undefined;
+      setText("");
+      return;
+    }
+    if (event.data.run_id !== runId || event.data.step !== step.name) return;
     const chunk = String(event.data.text ?? "");
     const at = Number(event.data.attempt);
+    const retried = shownAttempt.current !== undefined && at !== shownAttempt.current;
+    shownAttempt.current = at;
     setAttempt(at);
     setDone(Boolean(event.data.done));
     setText((old) => {
-      const joined = attempt !== undefined && at !== attempt ? chunk : old + chunk;
+      const joined = retried ? chunk : old + chunk;
       return joined.length > LOG_LIMIT ? joined.slice(joined.length - LOG_LIMIT) : joined;
     });
   });

@@ -77,7 +77,7 @@ function OperationForm({
       const reply = await unwrap(
         api.POST("/api/v1/datasets/{dataset_id}/operations", {
           params: { path: { dataset_id: datasetId } },
-          body: { op: operation.name, params: cleanParams(values), base_revision: baseRevision },
+          body: { op: operation.name, params: cleanParams(values, schema), base_revision: baseRevision },
         }),
       );
       onStarted(reply.run_id, operationLabel(operation.name));

@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../api/client";
 import { useLiveEvents } from "../api/events";
@@ -75,6 +75,9 @@ export function Workspace() {
   const [ready, setReady] = useState<Ready | null>(null);
   const [rowsChosen, setRowsChosen] = useState<ReadonlySet<number>>(new Set());
   const [clustering, setClustering] = useState(false);
+  const [jump, setJump] = useState<{ row: number; nonce: number }>();
+  // Selected rows are positions in the revision shown: another revision makes them other rows.
+  useEffect(() => setRowsChosen(new Set()), [revisionId]);
   const [comparing, setComparing] = useState<{ id: string; number: number | null } | null>(null);
   const searchTimer = useRef<number | undefined>(undefined);
 
@@ -165,6 +168,17 @@ export function Workspace() {
           </div>
         </div>
         <div className="toolbar">
+          <input
+            type="number"
+            className="goto"
+            min={1}
+            placeholder="Go to row"
+            aria-label="Go to row"
+            onKeyDown={(event) => {
+              const row = Number(event.currentTarget.value);
+              if (event.key === "Enter" && Number.isInteger(row) && row >= 1) setJump({ row: row - 1, nonce: Date.now() });
+            }}
+          />
           <input
             type="search"
             className="search"
@@ -356,6 +370,7 @@ export function Workspace() {
           <Grid
             viewKey={viewKey}
             scrollKey={scrollKey}
+            jumpTo={jump}
             fetchPage={fetchPage}
             onShape={onShape}
             onError={setGridError}

@@ -52,12 +52,15 @@ export function useRunWatch(): {
     if (!watched) return;
     if (event.type === "run.updated" && event.data.run_id === watched.runId) settle(watched.runId, String(event.data.state));
     if (event.type === "step.progress" && event.data.run_id === watched.runId) {
-      setWatched({ ...watched, fraction: Number(event.data.fraction), message: (event.data.message as string) || null });
+      const fraction = Number(event.data.fraction);
+      const message = (event.data.message as string) || null;
+      // Functional: a progress event read after the run ended must not bring back its old state.
+      setWatched((old) => (old && old.runId === event.data.run_id && !isEnded(old.state) ? { ...old, fraction, message } : old));
     }
     if (event.type === "connection.restored") {
-      void unwrap(api.GET("/api/v1/runs/{run_id}", { params: { path: { run_id: watched.runId } } })).then((run) =>
-        settle(run.id, run.state),
-      );
+      void unwrap(api.GET("/api/v1/runs/{run_id}", { params: { path: { run_id: watched.runId } } }))
+        .then((run) => settle(run.id, run.state))
+        .catch(() => undefined); // the next event, or the timer below, tells
     }
   });
 

@@ -3,7 +3,8 @@
 The build (``make frontend``) writes ``static/`` with hashed asset names, each with a ``.gz``
 beside it: assets are cached for a year and sent precompressed, and ``index.html`` is never
 cached, so a new build is picked up on the next page load. Paths under ``/api`` are never
-answered with the app: an unknown API path stays a problem+json 404.
+answered with the app: an unknown API path stays a problem+json 404, a known one called with
+the wrong method a 405.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ def _accepts_gzip(request: Request) -> bool:
 
 
 def install_webapp(app: FastAPI, static: Path = STATIC_DIR) -> None:
+    """The assets route; every other unknown path that a browser GETs outside ``/api`` gets
+    ``index.html`` from the app's 404 handler (``app_page``), so that API paths keep their
+    problem+json 404s and 405s, whatever the method."""
+    app.state.static_dir = static
+
     @app.get("/assets/{name:path}", include_in_schema=False)
     def asset(name: str, request: Request) -> Response:
         path = _asset(static, name)
@@ -62,20 +68,27 @@ def install_webapp(app: FastAPI, static: Path = STATIC_DIR) -> None:
             return FileResponse(packed, media_type=media, headers=headers)
         return FileResponse(path, media_type=media, headers=headers)
 
-    @app.get("/{route:path}", include_in_schema=False)
-    def index(route: str) -> Response:
-        if route == "api" or route.startswith("api/"):
-            raise NotFound(f"There is no API endpoint at /{route}.")
-        page = static / "index.html"
-        if not page.is_file():
-            raise NotBuilt(
-                "The browser app has not been built. Run `make run`, which builds it, "
-                "or use the API at /api/docs."
-            )
-        headers = {
-            "Cache-Control": "no-cache",
-            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "same-origin",
-        }
-        return FileResponse(page, media_type="text/html", headers=headers)
+
+def wants_app(request: Request) -> bool:
+    """A browser asking for a page of the app: a GET outside the API that no route answered."""
+    path = request.url.path
+    served = getattr(request.app.state, "static_dir", None) is not None
+    api = path == "/api" or path.startswith(("/api/", "/assets/"))
+    return served and request.method in ("GET", "HEAD") and not api
+
+
+def app_page(request: Request) -> Response:
+    """``index.html``, never cached, under a strict content security policy."""
+    page = request.app.state.static_dir / "index.html"
+    if not page.is_file():
+        raise NotBuilt(
+            "The browser app has not been built. Run `make run`, which builds it, "
+            "or use the API at /api/docs."
+        )
+    headers = {
+        "Cache-Control": "no-cache",
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+    return FileResponse(page, media_type="text/html", headers=headers)

@@ -69,12 +69,13 @@ def update_user(
     password: str | None = None,
 ) -> User:
     """Change a user's role, access or password. The last active admin stays one: nobody could
-    manage users or register tasks any more."""
-    loses_admin = (role == "member" or disabled is True) and user.role == "admin"
-    if loses_admin and not user.disabled and _active_admins(db) <= 1:
-        raise Conflict(
-            f"{user.username} is the only active admin. Make another user an admin first."
-        )
+    manage users or register tasks any more.
+
+    Two admins demoting each other at once must not both succeed: the active admins' rows are
+    locked first (PostgreSQL), the change is written, and the admins are counted again after it
+    (on SQLite the write itself holds the database's lock until the commit)."""
+    admins = select(User.id).where(User.role == "admin", User.disabled.is_(False))
+    db.execute(admins.with_for_update()).all()
     if password is not None:
         set_password(db, user, password)
     if role is not None:
@@ -84,6 +85,10 @@ def update_user(
         if disabled:
             db.execute(delete(SignIn).where(SignIn.user_id == user.id))
     db.flush()
+    if _active_admins(db) == 0:
+        raise Conflict(
+            f"{user.username} is the only active admin. Make another user an admin first."
+        )
     return user
 
 

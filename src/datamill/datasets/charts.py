@@ -64,10 +64,13 @@ def xy_points(
     y_column = _column(columns, y, "y", Y_TYPES)
     xs, ys = quote_ident(x), quote_ident(y)
     where, params = where_clause(view, columns)
-    both = f"{xs} IS NOT NULL AND {ys} IS NOT NULL AND isfinite(CAST({ys} AS DOUBLE))"
+    position = _position(x_column)
+    both = (
+        f"{xs} IS NOT NULL AND {ys} IS NOT NULL "
+        f"AND isfinite(CAST({ys} AS DOUBLE)) AND isfinite({position})"
+    )
     where = f"{where} AND {both}" if where else f"WHERE {both}"
-    selected = f"{xs} AS x, {ys} AS y, {_position(x_column)} AS pos"
-    source = f"(SELECT {selected} FROM read_parquet(?) {where})"
+    source = f"(SELECT {xs} AS x, {ys} AS y, {position} AS pos FROM read_parquet(?) {where})"
     args = [str(path), *params]
     total = int(cursor.execute(f"SELECT count(*) FROM {source}", args).fetchall()[0][0])
     reduced = total > points
@@ -79,11 +82,12 @@ def xy_points(
     else:
         low, high = cursor.execute(f"SELECT min(pos), max(pos) FROM {source}", args).fetchall()[0]
         width = (high - low) / points if high > low else 1.0
-        bucket = f"least(CAST(floor((pos - {float(low)!r}) / {width!r}) AS BIGINT), {points - 1})"
+        bucket = f"least(CAST(floor((pos - ?) / ?) AS BIGINT), {int(points) - 1})"
         sql = (
             f"SELECT arg_min(x, pos) AS x, avg(y) AS y FROM {source} "
             f"GROUP BY {bucket} ORDER BY min(pos)"
         )
+        args = [*args, float(low), float(width)]
     table = cursor.sql(sql, params=args).to_arrow_table()
     return {
         "kind": kind,

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
+from datamill.auth.users import create_user, update_user
+from datamill.db.models import User
+from datamill.problems import Conflict
 from tests.fixtures.users import PASSWORD, Account
 
 
@@ -115,3 +121,41 @@ def test_a_password_reset_signs_the_user_out_and_takes_the_new_password(
 
 def test_changing_an_unknown_user_is_404(admin_client: TestClient) -> None:
     assert admin_client.patch("/api/v1/users/nobody", json={"role": "admin"}).status_code == 404
+
+
+def test_a_disabled_admin_does_not_count_as_the_other_active_admin(
+    admin_client: TestClient, make_user: Callable[..., Account]
+) -> None:
+    make_user("second", "admin")
+    assert admin_client.patch("/api/v1/users/second", json={"disabled": True}).status_code == 200
+    assert admin_client.patch("/api/v1/users/root", json={"role": "member"}).status_code == 409
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions() as db:
+        ann = create_user(db, "ann", PASSWORD, "admin").id
+        ben = create_user(db, "ben", PASSWORD, "admin").id
+        db.commit()
+    outcome: list[BaseException | None] = []
+
+    def demote_ann() -> None:
+        with sessions() as db:
+            try:
+                update_user(db, db.get_one(User, ann), role="member")
+                db.commit()
+                outcome.append(None)
+            except Conflict as refused:
+                outcome.append(refused)
+
+    with sessions() as first:
+        update_user(first, first.get_one(User, ben), role="member")  # not committed yet
+        racer = threading.Thread(target=demote_ann)
+        racer.start()
+        time.sleep(0.5)  # the racer is now waiting on the first change's lock
+        first.commit()
+    racer.join(30)
+    assert len(outcome) == 1 and isinstance(outcome[0], Conflict)
+    with sessions() as db:
+        assert db.get_one(User, ann).role == "admin"

@@ -103,3 +103,14 @@ def test_a_column_of_the_wrong_type_or_unknown_is_refused_naming_the_axis(
         xy_points(cursor, table.path, table.columns, x, y, View(), "scatter", 10)
     assert refused.value.errors is not None
     assert refused.value.errors[0]["loc"] == ["query", field]
+
+
+@pytest.mark.parametrize("kind", ["scatter", "line"])
+def test_nan_and_infinite_x_values_are_left_out_however_many_points(
+    tmp_path: Path, cursor: duckdb.DuckDBPyConnection, kind: str
+) -> None:
+    xs = [float(i) for i in range(1000)] + [math.nan, math.inf, -math.inf]
+    table = Revision(tmp_path, {"x": xs, "y": [1.0] * len(xs)}, {"x": "float", "y": "float"})
+    few = xy_points(cursor, table.path, table.columns, "x", "y", View(), kind, 10)  # type: ignore[arg-type]
+    assert few["total"] == 1000 and few["reduced"]
+    assert all(math.isfinite(x) for x, _ in few["points"])
