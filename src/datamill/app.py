@@ -103,8 +103,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and wants_app(request):
             try:
                 return app_page(request)  # a client-side route of the browser app
-            except Problem as problem:  # not built
-                return _problem_response(problem)
+            except Problem as not_built:
+                return _problem_response(not_built)
         problem = problem_for_status(exc.status_code, str(exc.detail))
         problem.headers.update(exc.headers or {})
         return _problem_response(problem)
