@@ -12,7 +12,7 @@ import { PipelinePage } from "./pipelines/PipelinePage";
 import { PipelinesPage } from "./pipelines/PipelinesPage";
 import { RunPage } from "./runs/RunPage";
 import { RunsPage } from "./runs/RunsPage";
-import { Workspace } from "./workspace/Workspace";
+import { WorkspacePage } from "./workspace/Workspace";
 
 function Routed() {
   const { user, loading } = useAuth();
@@ -23,7 +23,7 @@ function Routed() {
       <Route element={<Layout />}>
         <Route index element={<Navigate to="/datasets" replace />} />
         <Route path="datasets" element={<Datasets />} />
-        <Route path="datasets/:datasetId" element={<Workspace />} />
+        <Route path="datasets/:datasetId" element={<WorkspacePage />} />
         <Route path="pipelines" element={<PipelinesPage />} />
         <Route path="pipelines/:name" element={<PipelinePage />} />
         <Route path="runs" element={<RunsPage />} />

@@ -1,32 +1,26 @@
-import { useEffect, useRef, useState } from "react";
 import { Link, NavLink, Outlet } from "react-router-dom";
 import { useAuth } from "../auth";
+import { Menu } from "./Menu";
 
 function UserMenu() {
   const { user, signOut } = useAuth();
-  const [open, setOpen] = useState(false);
-  const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    const close = (event: MouseEvent) => {
-      if (!box.current?.contains(event.target as Node)) setOpen(false);
-    };
-    document.addEventListener("mousedown", close);
-    return () => document.removeEventListener("mousedown", close);
-  }, [open]);
   if (!user) return null;
   return (
-    <div className="menu" ref={box}>
-      <button type="button" className="user-button" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen(!open)}>
-        <span className="avatar" aria-hidden>
-          {user.username.slice(0, 1).toUpperCase()}
-        </span>
-        {user.username}
-      </button>
-      {open && (
-        <div className="menu-list" role="menu">
+    <Menu
+      buttonClass="user-button"
+      label={
+        <>
+          <span className="avatar" aria-hidden>
+            {user.username.slice(0, 1).toUpperCase()}
+          </span>
+          {user.username}
+        </>
+      }
+    >
+      {(close) => (
+        <>
           <div className="menu-caption">Signed in as {user.role === "admin" ? "an admin" : "a member"}</div>
-          <Link role="menuitem" to="/tokens" onClick={() => setOpen(false)}>
+          <Link role="menuitem" to="/tokens" onClick={close}>
             API tokens
           </Link>
           <a href="/api/docs" role="menuitem">
@@ -35,9 +29,9 @@ function UserMenu() {
           <button type="button" role="menuitem" onClick={() => void signOut()}>
             Sign out
           </button>
-        </div>
+        </>
       )}
-    </div>
+    </Menu>
   );
 }
 

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { api, unwrap, type Schemas } from "../api/client";
 import { useLiveEvents } from "../api/events";
+import { Menu } from "../components/Menu";
 import { ErrorNote, LoadFailed, Loading, formatBytes, formatCount, formatWhen } from "../components/ui";
 import { Grid, type FetchPage, type GridColumn } from "../grid/Grid";
 import { EMPTY_VIEW, cycleSort, describeFilter, viewParams, type View } from "../grid/view";
@@ -37,8 +38,14 @@ const EXPORTS = [
   { format: "json", label: "JSON" },
 ];
 
-export function Workspace() {
+/** The route: a workspace of its own per dataset, so that nothing of one (a view, a revision
+ * opened, a selection) carries over to the next. */
+export function WorkspacePage() {
   const { datasetId = "" } = useParams();
+  return <Workspace key={datasetId} datasetId={datasetId} />;
+}
+
+function Workspace({ datasetId }: { datasetId: string }) {
   const dataset = useLoad(
     () => unwrap(api.GET("/api/v1/datasets/{dataset_id}", { params: { path: { dataset_id: datasetId } } })),
     [datasetId],
@@ -70,8 +77,6 @@ export function Workspace() {
   );
   const [shown, setShown] = useState<number>();
   const [gridError, setGridError] = useState<unknown>();
-  const [exportOpen, setExportOpen] = useState(false);
-  const [viewsOpen, setViewsOpen] = useState(false);
   const [ready, setReady] = useState<Ready | null>(null);
   const [rowsChosen, setRowsChosen] = useState<ReadonlySet<number>>(new Set());
   const [clustering, setClustering] = useState(false);
@@ -200,12 +205,9 @@ export function Workspace() {
               <button type="button" aria-pressed={side === "facets"} onClick={() => setSide(side === "facets" ? null : "facets")}>
                 Facets
               </button>
-              <div className="menu">
-                <button type="button" aria-haspopup="menu" aria-expanded={viewsOpen} onClick={() => setViewsOpen(!viewsOpen)}>
-                  Views ▾
-                </button>
-                {viewsOpen && (
-                  <div className="menu-list right" role="menu">
+              <Menu label="Views ▾">
+                {(close) => (
+                  <>
                     <div className="menu-caption">Show only…</div>
                     {(["nulls", "duplicates"] as ReadyKind[]).map((kind) => (
                       <button
@@ -213,7 +215,7 @@ export function Workspace() {
                         type="button"
                         role="menuitem"
                         onClick={() => {
-                          setViewsOpen(false);
+                          close();
                           setReady({ kind });
                         }}
                       >
@@ -228,16 +230,16 @@ export function Workspace() {
                           type="button"
                           role="menuitem"
                           onClick={() => {
-                            setViewsOpen(false);
+                            close();
                             setReady({ kind: "outliers", column: c.name });
                           }}
                         >
                           outliers in {c.name}
                         </button>
                       ))}
-                  </div>
+                  </>
                 )}
-              </div>
+              </Menu>
               <button type="button" aria-pressed={side === "chart"} onClick={() => setSide(side === "chart" ? null : "chart")}>
                 Chart
               </button>
@@ -256,12 +258,9 @@ export function Workspace() {
           <button type="button" aria-pressed={side === "history"} onClick={() => setSide(side === "history" ? null : "history")}>
             History
           </button>
-          <div className="menu">
-            <button type="button" aria-haspopup="menu" aria-expanded={exportOpen} onClick={() => setExportOpen(!exportOpen)}>
-              Export ▾
-            </button>
-            {exportOpen && (
-              <div className="menu-list right" role="menu">
+          <Menu label="Export ▾">
+            {(close) => (
+              <>
                 <div className="menu-caption">
                   {view.filter.length || view.q ? "The rows shown, in this order" : "All rows, in this order"}
                 </div>
@@ -270,15 +269,15 @@ export function Workspace() {
                     key={format}
                     role="menuitem"
                     href={`/api/v1/datasets/${datasetId}/export?format=${format}&${exportQuery.toString()}`}
-                    onClick={() => setExportOpen(false)}
+                    onClick={close}
                     download
                   >
                     {label}
                   </a>
                 ))}
-              </div>
+              </>
             )}
-          </div>
+          </Menu>
         </div>
       </div>
       {(view.filter.length > 0 || view.sort.length > 0 || view.q) && (
