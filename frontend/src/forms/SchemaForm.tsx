@@ -161,6 +161,20 @@ function ObjectList({
   );
 }
 
+/** Under a field: what it is for, then what the server said was wrong with it. */
+function FieldNotes({ help, error }: { help?: string; error?: string }) {
+  return (
+    <>
+      {help && <div className="help">{help}</div>}
+      {error && (
+        <div className="field-error" role="alert">
+          {error}
+        </div>
+      )}
+    </>
+  );
+}
+
 function Field({
   name,
   schema,
@@ -218,12 +232,7 @@ function Field({
             <input type="checkbox" checked={value === true} onChange={(e) => onChange(e.target.checked)} />
             {label}
           </label>
-          {schema.description && <div className="help">{schema.description}</div>}
-          {error && (
-            <div className="field-error" role="alert">
-              {error}
-            </div>
-          )}
+          <FieldNotes help={schema.description} error={error} />
         </div>
       );
     case "integer":
@@ -335,12 +344,7 @@ function Field({
         </label>
       )}
       {input}
-      {schema.description && <div className="help">{schema.description}</div>}
-      {error && (
-        <div className="field-error" role="alert">
-          {error}
-        </div>
-      )}
+      <FieldNotes help={schema.description} error={error} />
     </div>
   );
 }
