@@ -245,7 +245,13 @@ export function RunPage() {
                       Download
                     </a>
                     {artifact.kind === "table" && (
-                      <button type="button" className="link" onClick={() => void act(() => openAsDataset(artifact.id, artifact.name))}>
+                      <button
+                        type="button"
+                        className="link"
+                        onClick={() =>
+                          void act(() => openAsDataset(artifact.id, `${data.pipeline ?? "run"} ${artifact.step} ${artifact.name}`))
+                        }
+                      >
                         Open as dataset
                       </button>
                     )}

@@ -12,6 +12,7 @@ from datamill.datasets.types import Column
 from datamill.datasets.view import (
     MAX_ITEMS,
     ROW_NUMBER,
+    FilterOp,
     View,
     order_clause,
     parse_view,
@@ -71,7 +72,7 @@ class Condition(Params):
     """A filter the way the grid writes one: ``{column, op, value}``."""
 
     column: Col
-    op: str
+    op: FilterOp = Field(description="As in the rows API's filter.")
     value: JsonValue = None
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from datamill.operations.catalog import get_operation
 from datamill.problems import Invalid
 from tests.fixtures.tables import Revision, values
 
@@ -60,6 +61,17 @@ def test_a_filter_condition_on_a_bad_value_is_a_422_at_its_place(shop: Revision)
     with pytest.raises(Invalid) as caught:
         shop.apply("filter-rows", conditions=[{"column": "id", "op": "gt", "value": "x"}])
     assert (caught.value.errors or [])[0]["loc"] == ["body", "params", "conditions", 0, "value"]
+
+
+def test_a_filter_condition_with_an_unknown_operator_is_a_422_at_its_place(
+    shop: Revision,
+) -> None:
+    """The operators are an enum in the schema, so that the browser's form offers them."""
+    with pytest.raises(Invalid) as caught:
+        shop.apply("filter-rows", conditions=[{"column": "id", "op": "bigger", "value": 1}])
+    assert (caught.value.errors or [])[0]["loc"] == ["body", "params", "conditions", 0, "op"]
+    schema = get_operation("filter-rows").params.model_json_schema()
+    assert "between" in schema["$defs"]["Condition"]["properties"]["op"]["enum"]
 
 
 def test_a_filter_expression_must_be_a_condition(shop: Revision) -> None:
