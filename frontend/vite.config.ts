@@ -10,7 +10,7 @@ function precompress(): Plugin {
     apply: "build",
     generateBundle(_options, bundle) {
       for (const [name, item] of Object.entries(bundle)) {
-        if (!/\.(js|css|svg|html)$/.test(name)) continue;
+        if (!/\.(js|css|svg)$/.test(name)) continue;
         const source = item.type === "chunk" ? item.code : item.source;
         this.emitFile({ type: "asset", fileName: `${name}.gz`, source: gzipSync(source, { level: 9 }) });
       }

@@ -7,7 +7,11 @@ export interface Loaded<T> {
   error: unknown;
   loading: boolean;
   reload: () => void;
+  /** Reload once shortly: a burst of live events costs one request, not one each. */
+  reloadSoon: () => void;
 }
+
+const SOON_MS = 300;
 
 /**
  * Run `load` when `deps` change and on `reload()`. A reply that arrives after a newer request
@@ -42,5 +46,14 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   }, [...deps, tick]);
 
   const reload = useCallback(() => setTick((n) => n + 1), []);
-  return { data, error, loading, reload };
+  const soon = useRef<number | undefined>(undefined);
+  const reloadSoon = useCallback(() => {
+    if (soon.current !== undefined) return;
+    soon.current = window.setTimeout(() => {
+      soon.current = undefined;
+      setTick((n) => n + 1);
+    }, SOON_MS);
+  }, []);
+  useEffect(() => () => window.clearTimeout(soon.current), []);
+  return { data, error, loading, reload, reloadSoon };
 }

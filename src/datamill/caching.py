@@ -55,12 +55,11 @@ class SingleFlight(Generic[K, V]):
 
     def run(self, key: K, build: Callable[[], V]) -> V:
         with self._lock:
-            flight = self._flights.get(key)
-            leader = flight is None
-            if flight is None:
+            running = self._flights.get(key)
+            if running is None:
                 flight = self._flights[key] = Future()
-        if not leader:
-            return flight.result()
+        if running is not None:
+            return running.result()
         try:
             value = build()
         except BaseException as error:

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { SidePanel } from "../components/SidePanel";
 import { api, unwrap } from "../api/client";
-import { ErrorNote, Loading, formatCount } from "../components/ui";
+import { ErrorNote, Loading, formatCount, saveFile } from "../components/ui";
 import type { GridColumn } from "../grid/Grid";
 import { viewParams, type View } from "../grid/view";
 import { useLoad } from "../load";
@@ -75,14 +75,8 @@ export function ChartPanel({
   }, [chart.data]);
 
   function download() {
-    canvas.current?.toBlob((blob) => {
-      if (!blob) return;
-      const link = document.createElement("a");
-      link.href = URL.createObjectURL(blob);
-      link.download = `${datasetName}-${kind}-${xName}${kind === "scatter" || kind === "line" ? `-${y}` : ""}.png`;
-      link.click();
-      window.setTimeout(() => URL.revokeObjectURL(link.href), 1000);
-    }, "image/png");
+    const name = `${datasetName}-${kind}-${xName}${kind === "scatter" || kind === "line" ? `-${y}` : ""}.png`;
+    canvas.current?.toBlob((blob) => blob && saveFile(blob, name), "image/png");
   }
 
   const info = chart.data as (Chart & { total?: number; reduced?: boolean }) | null | undefined;

@@ -88,6 +88,21 @@ export function formatCount(n: number): string {
   return n.toLocaleString("en-US");
 }
 
+/** A measured number, grouped and rounded to `digits` significant digits (never in exponent notation). */
+export function formatNumber(value: number, digits: number): string {
+  return value.toLocaleString("en-US", { maximumSignificantDigits: digits });
+}
+
+/** Hand a file made in the browser (a recipe, a chart) to the browser's downloads. */
+export function saveFile(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  link.click();
+  window.setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
 /** "3 minutes ago" for recent times, the date otherwise. */
 export function formatWhen(iso: string, now: Date = new Date()): string {
   const then = new Date(iso);

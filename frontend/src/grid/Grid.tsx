@@ -1,6 +1,7 @@
 /** A virtualised grid over the server: only the rows in view are drawn, fetched by page as they come into view. */
 
 import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { formatCount } from "../components/ui";
 import { PAGE_ROWS, PageCache, maxTop, pagesCovering, rowAt, scrollHeight, scrollTopFor, topRowAt, visibleRowsFrom } from "./paging";
 
 export interface GridColumn {
@@ -297,7 +298,7 @@ export function Grid({
             lastClicked.current = index;
           }}
         >
-          {((position ?? index) + 1).toLocaleString("en-US")}
+          {formatCount((position ?? index) + 1)}
         </div>
         {row
           ? columns.map((column, c) =>

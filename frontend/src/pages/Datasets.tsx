@@ -225,7 +225,7 @@ export function Datasets() {
   );
   const [sharing, setSharing] = useState<Dataset>();
   const [deleting, setDeleting] = useState<Dataset>();
-  useLiveEvents(["dataset.revision"], () => list.reload());
+  useLiveEvents(["dataset.revision"], () => list.reloadSoon());
 
   const data = list.data?.data ?? [];
   return (

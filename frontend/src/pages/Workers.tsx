@@ -8,7 +8,7 @@ import { StateBadge, formatDuration } from "../runs/StateBadge";
 export function Workers() {
   const workers = useLoad(() => unwrap(api.GET("/api/v1/workers")), []);
   // Workers come and go, steps start and end: each changes what this page shows.
-  useLiveEvents(["worker.updated", "step.updated"], () => workers.reload());
+  useLiveEvents(["worker.updated", "step.updated"], () => workers.reloadSoon());
   const list = workers.data?.data ?? [];
   const queues = workers.data?.queues ?? [];
   return (

@@ -5,13 +5,12 @@ import { events, useLiveEvents } from "../api/events";
 import { ErrorNote, LoadFailed, Loading, formatBytes, formatWhen } from "../components/ui";
 import { useLoad } from "../load";
 import { runTitle } from "./RunsPage";
-import { StateBadge, formatDuration } from "./StateBadge";
+import { StateBadge, formatDuration, isEnded } from "./StateBadge";
 import { StepGraph } from "./StepGraph";
 
 type Run = Schemas["RunDetail"];
 type Step = Schemas["StepPublic"];
 
-const ENDED = new Set(["succeeded", "failed", "cancelled"]);
 const LOG_LIMIT = 200_000;
 
 /** Bars from each step's start to its end on one time axis. */
@@ -22,7 +21,7 @@ function Timeline({ run }: { run: Run }) {
     .map((t) => Date.parse(t!));
   if (times.length === 0) return <div className="muted">No step has started yet.</div>;
   const start = Math.min(...times);
-  const end = Math.max(...times, ENDED.has(run.state) ? 0 : Date.now());
+  const end = Math.max(...times, isEnded(run.state) ? 0 : Date.now());
   const span = Math.max(end - start, 1);
   return (
     <div className="timeline">
@@ -122,7 +121,7 @@ export function RunPage() {
   const [error, setError] = useState<unknown>();
 
   useLiveEvents(["run.updated", "step.updated"], (event) => {
-    if (event.type === "connection.restored" || event.data.run_id === runId) run.reload();
+    if (event.type === "connection.restored" || event.data.run_id === runId) run.reloadSoon(); // a step's events come in bursts
   });
 
   if (run.loading && !run.data) return <Loading what="the run" />;
@@ -182,7 +181,7 @@ export function RunPage() {
           </div>
         </div>
         <div className="toolbar">
-          {!ENDED.has(data.state) && (
+          {!isEnded(data.state) && (
             <button type="button" className="danger" onClick={() => void act(() => unwrap(api.POST("/api/v1/runs/{run_id}/cancel", path)))}>
               Cancel run
             </button>
@@ -220,7 +219,7 @@ export function RunPage() {
         )}
         {data.artifacts.length === 0 ? (
           <div className="muted">
-            {ENDED.has(data.state) ? "This run produced no files or tables." : "Files and tables appear here as steps finish."}
+            {isEnded(data.state) ? "This run produced no files or tables." : "Files and tables appear here as steps finish."}
           </div>
         ) : (
           <table className="list">

@@ -31,10 +31,10 @@ export function RunsPage() {
   const [live, setLive] = useState<Record<string, string>>({});
 
   useLiveEvents(["run.updated"], (event) => {
-    if (event.type !== "run.updated") return runs.reload();
+    if (event.type !== "run.updated") return runs.reloadSoon();
     const id = String(event.data.run_id);
     if (runs.data?.data.some((run) => run.id === id) && !state) setLive((old) => ({ ...old, [id]: String(event.data.state) }));
-    else runs.reload();
+    else runs.reloadSoon();
   });
 
   function filter(key: string, value: string) {

@@ -1,3 +1,10 @@
+const ENDED = new Set(["succeeded", "failed", "cancelled"]);
+
+/** A run in one of these states changes no more (unless retried). */
+export function isEnded(state: string): boolean {
+  return ENDED.has(state);
+}
+
 export function StateBadge({ state }: { state: string }) {
   return <span className={`state-badge state-${state}`}>{state.replace("_", " ")}</span>;
 }

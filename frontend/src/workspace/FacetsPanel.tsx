@@ -1,16 +1,14 @@
 import { useState } from "react";
 import { SidePanel } from "../components/SidePanel";
 import { api, unwrap, type Schemas } from "../api/client";
-import { ErrorNote, Loading, formatCount } from "../components/ui";
+import { ErrorNote, Loading, formatCount, formatNumber } from "../components/ui";
 import type { GridColumn } from "../grid/Grid";
 import { viewParams, type Filter, type View } from "../grid/view";
 import { useLoad } from "../load";
 
 const NUMERIC = new Set(["int", "float"]);
 
-function formatEdge(value: number): string {
-  return value.toLocaleString("en-US", { maximumSignificantDigits: 4 });
-}
+const formatEdge = (value: number) => formatNumber(value, 4);
 
 /**
  * Facets of one column under the grid's current filters: value counts, or a histogram for

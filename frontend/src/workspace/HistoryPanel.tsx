@@ -1,7 +1,7 @@
 import { useRef, useState } from "react";
 import { SidePanel } from "../components/SidePanel";
 import { api, unwrap, type Schemas } from "../api/client";
-import { ErrorNote, Loading, formatCount, formatWhen } from "../components/ui";
+import { ErrorNote, Loading, formatCount, formatWhen, saveFile } from "../components/ui";
 import type { Loaded } from "../load";
 import { operationLabel } from "./OperationsPanel";
 
@@ -30,15 +30,6 @@ export function describeChanges(changes: Record<string, unknown>): string {
 function paramsText(step: Step): string {
   const text = JSON.stringify(step.params);
   return text.length > 120 ? `${text.slice(0, 117)}…` : text;
-}
-
-function download(name: string, text: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = name;
-  link.click();
-  window.setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 export function HistoryPanel({
@@ -80,7 +71,7 @@ export function HistoryPanel({
 
   async function exportRecipe() {
     const recipe = await unwrap(api.GET("/api/v1/datasets/{dataset_id}/recipe", path));
-    download(`${datasetName}.recipe.json`, JSON.stringify(recipe, null, 2));
+    saveFile(new Blob([JSON.stringify(recipe, null, 2)], { type: "application/json" }), `${datasetName}.recipe.json`);
   }
 
   async function importRecipe(file: File) {

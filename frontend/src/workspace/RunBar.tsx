@@ -1,7 +1,8 @@
 import { useState } from "react";
 import { api, unwrap } from "../api/client";
 import { messageOf } from "../api/problem";
-import { isEnded, type Watched } from "./runWatch";
+import { isEnded } from "../runs/StateBadge";
+import type { Watched } from "./runWatch";
 
 /** The operation running on this dataset: progress, cancel, and the reason when it failed. */
 export function RunBar({ watched, onDismiss }: { watched: Watched; onDismiss: () => void }) {

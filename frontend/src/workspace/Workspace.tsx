@@ -4,7 +4,7 @@ import { api, unwrap, type Schemas } from "../api/client";
 import { useLiveEvents } from "../api/events";
 import { Menu } from "../components/Menu";
 import { ErrorNote, LoadFailed, Loading, formatBytes, formatCount, formatWhen } from "../components/ui";
-import { Grid, type FetchPage, type GridColumn } from "../grid/Grid";
+import { Grid, type FetchPage } from "../grid/Grid";
 import { EMPTY_VIEW, cycleSort, describeFilter, viewParams, type View } from "../grid/view";
 import { useLoad } from "../load";
 import { ChartPanel } from "../charts/ChartPanel";
@@ -90,7 +90,7 @@ function Workspace({ datasetId }: { datasetId: string }) {
     const mine = event.id === datasetId || event.type === "connection.restored";
     if (event.type === "dataset.revision" ? mine : event.type === "connection.restored") dataset.reload();
     // A step ends (or starts) as a run: the history shows both.
-    if (mine || event.type === "run.updated") history.reload();
+    if (mine || event.type === "run.updated") history.reloadSoon();
   });
 
   const profiles = useMemo(() => new Map((profile.data?.columns ?? []).map((c) => [c.name, c])), [profile.data]);
@@ -108,7 +108,7 @@ function Workspace({ datasetId }: { datasetId: string }) {
               params: { path: { dataset_id: datasetId, kind: ready.kind }, query: { offset, limit, column: ready.column } },
               signal,
             }),
-          ).then((page) => ({ ...page, columns: page.columns as unknown as GridColumn[] }))
+          )
         : unwrap(
             api.GET("/api/v1/datasets/{dataset_id}/revisions/{revision_id}/rows", {
               params: { path: { dataset_id: datasetId, revision_id: revisionId }, query: { offset, limit, ...viewParams(view) } },

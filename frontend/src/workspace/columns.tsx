@@ -3,7 +3,7 @@
 import { useState, type FormEvent } from "react";
 import { SidePanel } from "../components/SidePanel";
 import type { Schemas } from "../api/client";
-import { formatCount } from "../components/ui";
+import { formatCount, formatNumber } from "../components/ui";
 import type { GridColumn } from "../grid/Grid";
 import { OP_LABELS, opsFor, parseFilterValue, takesValue, type FilterOp } from "../grid/view";
 
@@ -34,9 +34,7 @@ export function FunnelIcon() {
 }
 
 /** Statistics read better as grouped numbers than in exponent notation. */
-function formatStat(value: number): string {
-  return value.toLocaleString("en-US", { maximumSignificantDigits: 6 });
-}
+const formatStat = (value: number) => formatNumber(value, 6);
 
 export function FilterForm({
   column,

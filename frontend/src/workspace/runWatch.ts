@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from "react";
 import { api, unwrap } from "../api/client";
 import { useLiveEvents } from "../api/events";
 import { messageOf } from "../api/problem";
+import { isEnded } from "../runs/StateBadge";
 
 export interface Watched {
   runId: string;
@@ -12,12 +13,6 @@ export interface Watched {
   fraction: number | null;
   message: string | null;
   error: string | null;
-}
-
-const ENDED = new Set(["succeeded", "failed", "cancelled"]);
-
-export function isEnded(state: string): boolean {
-  return ENDED.has(state);
 }
 
 /** The run's failure, in the words of the step that failed. */

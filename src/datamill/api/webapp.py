@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
 
 from datamill.problems import NotFound, Problem
+from datamill.storage.files import UnsafePathError, resolve_inside
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 ASSET_CACHE = "public, max-age=31536000, immutable"
@@ -23,12 +24,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
-TYPES = {
-    ".js": "text/javascript",
-    ".css": "text/css",
-    ".svg": "image/svg+xml",
-    ".html": "text/html",
-}
+TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 
 
 class NotBuilt(Problem):
@@ -37,11 +33,11 @@ class NotBuilt(Problem):
 
 def _asset(static: Path, name: str) -> Path:
     """The asset file for a request path, refusing anything that leaves ``assets/``."""
-    folder = (static / "assets").resolve()
-    if not name or "\\" in name or name.startswith("/") or "\0" in name:
-        raise NotFound(f"There is no asset named {name!r}.")
-    path = (folder / name).resolve()
-    if not path.is_relative_to(folder) or not path.is_file():
+    try:
+        path = resolve_inside(static / "assets", name)
+    except (UnsafePathError, ValueError):  # ValueError: a NUL byte in the name
+        path = None
+    if path is None or not path.is_file():
         raise NotFound(f"There is no asset named {name!r}.")
     return path
 

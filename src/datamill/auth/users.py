@@ -83,7 +83,7 @@ def update_user(
     if disabled is not None:
         user.disabled = disabled
         if disabled:
-            db.execute(delete(SignIn).where(SignIn.user_id == user.id))
+            _sign_out_everywhere(db, user)
     db.flush()
     if _active_admins(db) == 0:
         raise Conflict(
@@ -95,5 +95,10 @@ def update_user(
 def set_password(db: Session, user: User, password: str) -> None:
     """Change the password and end every browser session of the user (API tokens stay)."""
     user.password_hash = hash_password(password)
-    db.execute(delete(SignIn).where(SignIn.user_id == user.id))
+    _sign_out_everywhere(db, user)
     db.flush()
+
+
+def _sign_out_everywhere(db: Session, user: User) -> None:
+    """End every browser session of ``user`` (API tokens are revoked on their own)."""
+    db.execute(delete(SignIn).where(SignIn.user_id == user.id))

@@ -15,30 +15,13 @@ import duckdb
 
 from datamill.datasets.types import Column, quote_ident
 from datamill.datasets.values import to_rows
-from datamill.datasets.view import View, where_clause
-from datamill.problems import Invalid, field_error
+from datamill.datasets.view import View, require_column, where_clause
 
 ChartKind = Literal["scatter", "line"]
 MAX_POINTS = 10_000
 SAMPLE_SEED = 7
 X_TYPES = ("int", "float", "date", "timestamp")
 Y_TYPES = ("int", "float")
-
-
-def _column(columns: list[Column], name: str, field: str, types: tuple[str, ...]) -> Column:
-    found = next((c for c in columns if c["name"] == name), None)
-    if found is None:
-        raise Invalid(
-            f"There is no column {name!r} to draw.",
-            errors=[field_error(["query", field], f"unknown column {name!r}")],
-        )
-    if found["type"] not in types:
-        wanted = ", ".join(types)
-        raise Invalid(
-            f"Column {name!r} is {found['type']}; the {field} axis takes {wanted} columns.",
-            errors=[field_error(["query", field], f"expected one of {wanted}")],
-        )
-    return found
 
 
 def _position(column: Column) -> str:
@@ -60,8 +43,8 @@ def xy_points(
     points: int,
 ) -> dict[str, Any]:
     """The points to draw ``y`` against ``x`` among the view's rows where both have a value."""
-    x_column = _column(columns, x, "x", X_TYPES)
-    y_column = _column(columns, y, "y", Y_TYPES)
+    x_column = require_column(columns, x, "x", X_TYPES, "the x axis")
+    y_column = require_column(columns, y, "y", Y_TYPES, "the y axis")
     xs, ys = quote_ident(x), quote_ident(y)
     where, params = where_clause(view, columns)
     position = _position(x_column)

@@ -258,6 +258,7 @@ class RowsReader:
     def _key(self, path: Path, columns: list[Column], view: View) -> str:
         """The cache key: the file's identity (path, mtime, size), its columns and the view."""
         stat = path.stat()
+        # POSITION names the file format (pages with positions): older cache files are not adopted.
         parts = [str(path), stat.st_mtime_ns, stat.st_size, columns, view.key(), POSITION]
         return json.dumps(parts, ensure_ascii=False, separators=(",", ":"))
 

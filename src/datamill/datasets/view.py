@@ -271,6 +271,31 @@ def _check_column(
     return column
 
 
+def require_column(
+    columns: Sequence[Column],
+    name: str,
+    field: str,
+    types: Sequence[str] | None = None,
+    use: str = "this read",
+) -> Column:
+    """The column called ``name``, or a 422 at ``["query", field]``: an unknown name lists the
+    columns there are, a column of another type says which types ``use`` takes."""
+    by_name = {column["name"]: column for column in columns}
+    found = by_name.get(name)
+    if found is None:
+        raise Invalid(
+            f"There is no column {name!r}; {known_columns(by_name)}.",
+            errors=[field_error(["query", field], f"unknown column {name!r}")],
+        )
+    if types is not None and found["type"] not in types:
+        wanted = " or ".join(types)
+        raise Invalid(
+            f"Column {name!r} is {found['type']}: {use} takes {wanted} columns.",
+            errors=[field_error(["query", field], f"expected a {wanted} column")],
+        )
+    return found
+
+
 def known_columns(by_name: Mapping[str, Column]) -> str:
     names = list(by_name)
     if not names:

@@ -21,7 +21,7 @@ import duckdb
 
 from datamill.datasets.types import Column, quote_ident
 from datamill.datasets.values import column_values, to_rows
-from datamill.datasets.view import ROW_NUMBER, View, where_clause
+from datamill.datasets.view import ROW_NUMBER, View, require_column, where_clause
 from datamill.operations.base import Table
 from datamill.operations.outliers import DEFAULT_K, Method, fences
 from datamill.problems import Invalid, field_error
@@ -33,20 +33,7 @@ ReadyView = Literal["nulls", "duplicates", "outliers"]
 
 
 def _column(columns: list[Column], name: str, types: tuple[str, ...] | None = None) -> Column:
-    found = next((c for c in columns if c["name"] == name), None)
-    if found is None:
-        names = ", ".join(repr(c["name"]) for c in columns[:20])
-        raise Invalid(
-            f"There is no column {name!r}; columns are {names}.",
-            errors=[field_error(["query", "column"], f"unknown column {name!r}")],
-        )
-    if types is not None and found["type"] not in types:
-        wanted = " or ".join(types)
-        raise Invalid(
-            f"Column {name!r} is {found['type']}: this facet needs {wanted}.",
-            errors=[field_error(["query", "column"], f"expected a {wanted} column")],
-        )
-    return found
+    return require_column(columns, name, "column", types, "this facet")
 
 
 def value_counts(

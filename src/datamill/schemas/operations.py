@@ -121,7 +121,7 @@ class ChartPoints(BaseModel):
 
 
 class ReadyPage(BaseModel):
-    columns: list[dict[str, str]]
+    columns: list[ColumnPublic]
     rows: list[list[Any]]
     positions: list[int] = Field(description="Each row's position in the revision, from 0.")
     total: int
